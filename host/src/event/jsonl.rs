@@ -1,0 +1,344 @@
+//! The canonical JSON Lines encoding of [`ChangeEvent`]s: one JSON object per line.
+//!
+//! ```text
+//! {"op":"update","db":"shop","table":"orders","ts_ms":1732406400000,
+//!  "pos":{"file":"mariadb-bin.000001","offset":1234,"row":0,"gtid":"0-1-5"},
+//!  "before":{"id":1,"total":"9.90"},"after":{"id":1,"total":"12.50"}}
+//! ```
+//! (one line in the files). Keys come in this order: `op`, `db`, `table`, `ts_ms`, `pos`,
+//! `before`, `after`, and `sql` for `ddl` events. Row images are objects keyed by column name in
+//! table order, or `null` when the operation has none. Values:
+//!
+//! | type | JSON |
+//! |---|---|
+//! | integers, signed and unsigned up to 2^64-1, BIT | integer |
+//! | FLOAT, DOUBLE | number (shortest form that reads back to the same float) |
+//! | DECIMAL | string with the exact digits, `"-12.50"` |
+//! | CHAR, VARCHAR, TEXT, ENUM, SET | string (SET as `"a,b"`) |
+//! | BINARY, VARBINARY, BLOB, GEOMETRY | `{"base64":"…"}` (standard alphabet, padded) |
+//! | DATE | `"YYYY-MM-DD"` (`"0000-00-00"` stays) |
+//! | DATETIME | `"YYYY-MM-DD HH:MM:SS[.ffffff]"`, as many fraction digits as the column has |
+//! | TIMESTAMP | RFC 3339 in UTC, `"2024-11-24T08:00:00.123Z"`; the zero timestamp is `"0000-00-00T00:00:00Z"` |
+//! | TIME | `"[-]HH:MM:SS[.ffffff]"`, hours may have three digits |
+//! | YEAR | integer |
+//! | JSON | the JSON value itself, nested |
+//! | NULL | `null` |
+//!
+//! Binary values are wrapped in an object so that no string is ever ambiguous between text and
+//! base64; a JSON column whose value is exactly `{"base64": …}` can only be told apart with the
+//! column's type, which the SLS wire format and the transform API carry.
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{Datelike, Timelike};
+
+use super::{ChangeEvent, Column, Value};
+
+/// Appends one event as a JSON line (with the trailing `\n`) to `out`.
+pub fn write_event(out: &mut Vec<u8>, event: &ChangeEvent) {
+    out.extend_from_slice(b"{\"op\":\"");
+    out.extend_from_slice(event.op.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"db\":");
+    write_str(out, &event.db);
+    out.extend_from_slice(b",\"table\":");
+    write_str(out, &event.table);
+    out.extend_from_slice(b",\"ts_ms\":");
+    write_u64(out, event.ts_ms);
+    out.extend_from_slice(b",\"pos\":{\"file\":");
+    write_str(out, &event.pos.file);
+    out.extend_from_slice(b",\"offset\":");
+    write_u64(out, event.pos.offset);
+    out.extend_from_slice(b",\"row\":");
+    write_u64(out, u64::from(event.pos.row));
+    out.extend_from_slice(b",\"gtid\":");
+    match &event.pos.gtid {
+        Some(gtid) => write_str(out, gtid),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b"},\"before\":");
+    write_image(out, &event.columns, event.before.as_deref());
+    out.extend_from_slice(b",\"after\":");
+    write_image(out, &event.columns, event.after.as_deref());
+    if let Some(sql) = &event.sql {
+        out.extend_from_slice(b",\"sql\":");
+        write_str(out, sql);
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Encodes one event as a JSON line without the trailing newline.
+pub fn to_line(event: &ChangeEvent) -> String {
+    let mut out = Vec::with_capacity(256);
+    write_event(&mut out, event);
+    out.pop();
+    // write_event only emits valid UTF-8: literals, serde_json strings and digits.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn write_image(out: &mut Vec<u8>, columns: &[Column], image: Option<&[Value]>) {
+    let Some(values) = image else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.push(b'{');
+    for (i, (column, value)) in columns.iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, &column.name);
+        out.push(b':');
+        write_value(out, value);
+    }
+    out.push(b'}');
+}
+
+/// Appends one value in its canonical JSON form.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        Value::UInt(v) => write_u64(out, *v),
+        Value::Float(v) => write_float(out, f64::from(*v), || ryu::Buffer::new().format(*v).into()),
+        Value::Double(v) => write_float(out, *v, || ryu::Buffer::new().format(*v).into()),
+        Value::Decimal(s) | Value::String(s) => write_str(out, s),
+        Value::Bytes(b) => {
+            out.extend_from_slice(b"{\"base64\":\"");
+            let start = out.len();
+            out.resize(start + base64::encoded_len(b.len(), true).unwrap_or(0), 0);
+            let written = BASE64.encode_slice(b, &mut out[start..]).unwrap_or(0);
+            out.truncate(start + written);
+            out.extend_from_slice(b"\"}");
+        }
+        Value::Date { year, month, day } => {
+            out.push(b'"');
+            write_date(out, *year, *month, *day);
+            out.push(b'"');
+        }
+        Value::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micros,
+            fsp,
+        } => {
+            out.push(b'"');
+            write_date(out, *year, *month, *day);
+            out.push(b' ');
+            write_clock(out, u32::from(*hour), *minute, *second, *micros, *fsp);
+            out.push(b'"');
+        }
+        Value::Timestamp {
+            seconds,
+            micros,
+            fsp,
+        } => {
+            out.push(b'"');
+            match chrono::DateTime::from_timestamp(*seconds, 0) {
+                Some(t) if *seconds != 0 || *micros != 0 => {
+                    let (y, m, d) = (t.year(), t.month() as u8, t.day() as u8);
+                    write_date(out, y.clamp(0, 9999) as u16, m, d);
+                    out.push(b'T');
+                    let (h, mi, s) = (t.hour(), t.minute() as u8, t.second() as u8);
+                    write_clock(out, h, mi, s, *micros, *fsp);
+                }
+                _ => out.extend_from_slice(b"0000-00-00T00:00:00"),
+            }
+            out.extend_from_slice(b"Z\"");
+        }
+        Value::Time {
+            negative,
+            hours,
+            minutes,
+            seconds,
+            micros,
+            fsp,
+        } => {
+            out.push(b'"');
+            if *negative {
+                out.push(b'-');
+            }
+            write_clock(out, *hours, *minutes, *seconds, *micros, *fsp);
+            out.push(b'"');
+        }
+        Value::Year(y) => write_u64(out, u64::from(*y)),
+        Value::Json(text) => out.extend_from_slice(text.as_bytes()),
+    }
+}
+
+fn write_float(out: &mut Vec<u8>, v: f64, shortest: impl FnOnce() -> String) {
+    if v.is_finite() {
+        out.extend_from_slice(shortest().as_bytes());
+    } else {
+        // MySQL cannot store NaN or infinity; keep them readable rather than invalid JSON.
+        write_str(out, &v.to_string());
+    }
+}
+
+fn write_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
+    write_padded(out, u32::from(year), 4);
+    out.push(b'-');
+    write_padded(out, u32::from(month), 2);
+    out.push(b'-');
+    write_padded(out, u32::from(day), 2);
+}
+
+fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: u32, fsp: u8) {
+    write_padded(out, hours, 2);
+    out.push(b':');
+    write_padded(out, u32::from(minutes), 2);
+    out.push(b':');
+    write_padded(out, u32::from(seconds), 2);
+    let digits = match fsp {
+        0 if micros != 0 => 6,
+        d => d.min(6),
+    };
+    if digits > 0 {
+        out.push(b'.');
+        let scaled = micros / 10u32.pow(6 - u32::from(digits));
+        write_padded(out, scaled, usize::from(digits));
+    }
+}
+
+/// Writes `v` in decimal, left-padded with zeros to at least `width` digits.
+fn write_padded(out: &mut Vec<u8>, v: u32, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(v);
+    for _ in digits.len()..width {
+        out.push(b'0');
+    }
+    let _ = out.write_all(digits.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::event::{EventPosition, Op};
+
+    fn render(v: Value) -> String {
+        let mut out = Vec::new();
+        write_value(&mut out, &v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn integers_are_exact() {
+        assert_eq!(render(Value::UInt(u64::MAX)), "18446744073709551615");
+        assert_eq!(render(Value::Int(i64::MIN)), "-9223372036854775808");
+    }
+
+    #[test]
+    fn temporal_values() {
+        let dt = |micros, fsp| Value::DateTime {
+            year: 2024,
+            month: 2,
+            day: 29,
+            hour: 23,
+            minute: 59,
+            second: 58,
+            micros,
+            fsp,
+        };
+        assert_eq!(render(dt(123_000, 3)), "\"2024-02-29 23:59:58.123\"");
+        assert_eq!(render(dt(0, 0)), "\"2024-02-29 23:59:58\"");
+        assert_eq!(render(dt(5, 6)), "\"2024-02-29 23:59:58.000005\"");
+        assert_eq!(
+            render(Value::Date {
+                year: 0,
+                month: 0,
+                day: 0
+            }),
+            "\"0000-00-00\""
+        );
+        let ts = Value::Timestamp {
+            seconds: 2_147_483_647,
+            micros: 999_000,
+            fsp: 3,
+        };
+        assert_eq!(render(ts), "\"2038-01-19T03:14:07.999Z\"");
+        let zero = Value::Timestamp {
+            seconds: 0,
+            micros: 0,
+            fsp: 0,
+        };
+        assert_eq!(render(zero), "\"0000-00-00T00:00:00Z\"");
+        let t = Value::Time {
+            negative: true,
+            hours: 838,
+            minutes: 59,
+            seconds: 59,
+            micros: 100,
+            fsp: 4,
+        };
+        assert_eq!(render(t), "\"-838:59:59.0001\"");
+    }
+
+    #[test]
+    fn strings_binary_json_and_floats() {
+        assert_eq!(render(Value::String("a\"b\n☃".into())), r#""a\"b\n☃""#);
+        assert_eq!(
+            render(Value::Bytes(vec![0, 255, 1])),
+            r#"{"base64":"AP8B"}"#
+        );
+        assert_eq!(
+            render(Value::Json(r#"{"a":[1,2]}"#.into())),
+            r#"{"a":[1,2]}"#
+        );
+        assert_eq!(render(Value::Double(0.1)), "0.1");
+        assert_eq!(render(Value::Float(1.1)), "1.1");
+        assert_eq!(render(Value::Decimal("-0.50".into())), "\"-0.50\"");
+    }
+
+    #[test]
+    fn whole_event_line() {
+        let columns: Arc<[Column]> = vec![
+            Column {
+                name: "id".into(),
+                sql_type: "int".into(),
+            },
+            Column {
+                name: "name".into(),
+                sql_type: "varchar(10)".into(),
+            },
+        ]
+        .into();
+        let event = ChangeEvent {
+            op: Op::Update,
+            db: "shop".into(),
+            table: "t".into(),
+            ts_ms: 1000,
+            pos: EventPosition {
+                file: "b.000001".into(),
+                offset: 42,
+                row: 1,
+                gtid: None,
+            },
+            columns,
+            before: Some(vec![Value::Int(1), Value::Null]),
+            after: Some(vec![Value::Int(1), Value::String("x".into())]),
+            sql: None,
+        };
+        let line = to_line(&event);
+        assert_eq!(
+            line,
+            r#"{"op":"update","db":"shop","table":"t","ts_ms":1000,"pos":{"file":"b.000001","offset":42,"row":1,"gtid":null},"before":{"id":1,"name":null},"after":{"id":1,"name":"x"}}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["after"]["name"], "x");
+    }
+}

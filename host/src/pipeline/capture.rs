@@ -1,0 +1,68 @@
+//! The capture half: source batches appended to the local log, then the binlog checkpoint.
+//!
+//! Invariant: `capture.json` is written only after the append that contains every event before
+//! it returned, i.e. after fsync. Batches waiting in the channel are coalesced into one append
+//! (one fsync) of at most [`APPEND_MAX_EVENTS`] events.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use crate::error::Error;
+use crate::source::{MysqlSource, SourceBatch};
+use crate::transport::LocalLog;
+
+/// Source batches buffered between the source and the appender.
+const CHANNEL_BATCHES: usize = 16;
+/// Most events coalesced into one append.
+pub const APPEND_MAX_EVENTS: usize = 65_536;
+
+/// Runs capture until shutdown or a failure.
+pub async fn run(
+    source: MysqlSource,
+    log: Arc<LocalLog>,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let opener = log.clone();
+    let mut appender = tokio::task::spawn_blocking(move || opener.appender()).await??;
+    let resume = log.capture_checkpoint()?;
+    match &resume {
+        Some(cp) => info!(message = "Resuming capture.", position = %cp.binlog),
+        None => info!(message = "No capture checkpoint; starting from the configured start."),
+    }
+    let (tx, mut rx) = mpsc::channel::<SourceBatch>(CHANNEL_BATCHES);
+    let source_task = tokio::spawn(source.run(resume, tx, shutdown.clone()));
+
+    while let Some(first) = rx.recv().await {
+        let mut events = first.events;
+        let mut checkpoint = first.checkpoint;
+        while events.len() < APPEND_MAX_EVENTS {
+            match rx.try_recv() {
+                Ok(batch) => {
+                    events.extend(batch.events);
+                    if batch.checkpoint.is_some() {
+                        checkpoint = batch.checkpoint;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let count = events.len();
+        let (returned, result) = tokio::task::spawn_blocking(move || {
+            let result = appender.append(events);
+            (appender, result)
+        })
+        .await?;
+        appender = returned;
+        let appended = result?;
+        debug!(message = "Appended.", received = count, appended);
+        if let Some(cp) = checkpoint {
+            let log = log.clone();
+            tokio::task::spawn_blocking(move || log.write_capture_checkpoint(&cp)).await??;
+        }
+    }
+    source_task.await??;
+    Ok(())
+}

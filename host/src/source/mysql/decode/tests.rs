@@ -1,0 +1,129 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::event::Column;
+
+fn table(plans: Vec<ColumnKind>, unsigned: bool) -> TableInfo {
+    let columns: Vec<Column> = (0..plans.len())
+        .map(|i| Column {
+            name: format!("c{i}").into(),
+            sql_type: "x".into(),
+        })
+        .collect();
+    TableInfo {
+        db: "d".into(),
+        table: "t".into(),
+        columns: Arc::from(columns),
+        plans: plans
+            .into_iter()
+            .map(|kind| ColumnPlan { kind, unsigned })
+            .collect(),
+    }
+}
+
+fn decode_one(kind: ColumnKind, unsigned: bool, bytes: &[u8]) -> Value {
+    let t = table(vec![kind], unsigned);
+    let mut data = vec![0u8]; // null bitmap: not null
+    data.extend_from_slice(bytes);
+    let mut reader = RowReader::new(&data);
+    let mut values = reader.read_image(&t, &[true]).unwrap();
+    assert!(reader.is_empty());
+    values.remove(0)
+}
+
+#[test]
+fn mediumint_is_sign_extended() {
+    assert_eq!(
+        decode_one(ColumnKind::Int24, false, &[0xFF, 0xFF, 0xFF]),
+        Value::Int(-1)
+    );
+    assert_eq!(
+        decode_one(ColumnKind::Int24, false, &[0, 0, 0x80]),
+        Value::Int(-8_388_608)
+    );
+    assert_eq!(
+        decode_one(ColumnKind::Int24, true, &[0xFF, 0xFF, 0xFF]),
+        Value::UInt(16_777_215)
+    );
+    assert_eq!(
+        decode_one(ColumnKind::LongLong, true, &[0xFF; 8]),
+        Value::UInt(u64::MAX)
+    );
+    assert_eq!(
+        decode_one(ColumnKind::Tiny, false, &[0x80]),
+        Value::Int(-128)
+    );
+}
+
+#[test]
+fn year_zero_stays_zero() {
+    assert_eq!(decode_one(ColumnKind::Year, true, &[0]), Value::Year(0));
+    assert_eq!(
+        decode_one(ColumnKind::Year, true, &[255]),
+        Value::Year(2155)
+    );
+}
+
+#[test]
+fn time2_negative_with_fraction() {
+    // -838:59:59.0001 as MySQL writes TIME(4): computed from my_time_packed_to_binary.
+    let hms: i64 = (838 << 12) | (59 << 6) | 59;
+    let packed = -((hms << 24) + 100);
+    // MySQL stores `nr >> 24` (floor) and `(nr % 2^24) / 100` (C remainder) as a signed int16.
+    let int = (packed >> 24) + 0x80_0000;
+    let frac = (packed % (1 << 24)) / 100;
+    let mut bytes = (int as u32).to_be_bytes()[1..].to_vec();
+    bytes.extend_from_slice(&(frac as i16).to_be_bytes());
+    let v = decode_one(ColumnKind::Time2 { fsp: 4 }, false, &bytes);
+    assert_eq!(
+        v,
+        Value::Time {
+            negative: true,
+            hours: 838,
+            minutes: 59,
+            seconds: 59,
+            micros: 100,
+            fsp: 4
+        }
+    );
+}
+
+#[test]
+fn datetime2_with_millis() {
+    // 2024-02-29 23:59:58.123 as DATETIME(3).
+    let ym: u64 = 2024 * 13 + 2;
+    let int = (ym << 22) | (29 << 17) | (23 << 12) | (59 << 6) | 58;
+    let mut bytes = (int + 0x80_0000_0000).to_be_bytes()[3..].to_vec();
+    bytes.extend_from_slice(&1230u16.to_be_bytes());
+    let v = decode_one(ColumnKind::DateTime2 { fsp: 3 }, false, &bytes);
+    let expected = Value::DateTime {
+        year: 2024,
+        month: 2,
+        day: 29,
+        hour: 23,
+        minute: 59,
+        second: 58,
+        micros: 123_000,
+        fsp: 3,
+    };
+    assert_eq!(v, expected);
+}
+
+#[test]
+fn truncated_image_is_an_error_naming_the_column() {
+    let t = table(vec![ColumnKind::Long, ColumnKind::LongLong], false);
+    let data = [0u8, 1, 0, 0, 0, 9, 9];
+    let err = RowReader::new(&data)
+        .read_image(&t, &[true, true])
+        .unwrap_err();
+    assert!(err.to_string().contains("`c1`"), "{err}");
+}
+
+#[test]
+fn missing_column_is_an_error() {
+    let t = table(vec![ColumnKind::Long, ColumnKind::Long], false);
+    let err = RowReader::new(&[0, 1, 0, 0, 0])
+        .read_image(&t, &[true, false])
+        .unwrap_err();
+    assert!(err.to_string().contains("binlog_row_image=FULL"), "{err}");
+}
