@@ -321,13 +321,18 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
     (year, month, day)
 }
 
-/// Writes `.ffffff` truncated to `fsp` digits (nothing when `fsp == 0`).
+/// Writes `.ffffff` truncated to `fsp` digits: nothing when `fsp == 0` and `micros == 0`,
+/// all six digits when `fsp == 0` but there are microseconds (as the host does).
 fn write_fraction(f: &mut fmt::Formatter<'_>, micros: u32, fsp: u8) -> fmt::Result {
-    if fsp == 0 {
+    let digits = match fsp {
+        0 if micros != 0 => 6,
+        d => usize::from(d.min(6)),
+    };
+    if digits == 0 {
         return Ok(());
     }
-    let digits = format!("{micros:06}");
-    write!(f, ".{}", &digits[..usize::from(fsp.min(6))])
+    let all = format!("{micros:06}");
+    write!(f, ".{}", &all[..digits])
 }
 
 impl fmt::Display for Date {
@@ -348,7 +353,11 @@ impl fmt::Display for DateTime {
 }
 
 impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC; the zero timestamp prints as `0000-00-00T00:00:00Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_zero() {
+            return f.write_str("0000-00-00T00:00:00Z");
+        }
         let dt = self.to_utc();
         write!(
             f,
@@ -622,6 +631,13 @@ mod tests {
         assert_eq!(off.seconds, ts.seconds);
         let zero: Timestamp = "0000-00-00T00:00:00Z".parse().unwrap();
         assert!(zero.is_zero());
+        assert_eq!(zero.to_string(), "0000-00-00T00:00:00Z");
+        let no_fsp = Timestamp {
+            seconds: 1,
+            micros: 5,
+            fsp: 0,
+        };
+        assert_eq!(no_fsp.to_string(), "1970-01-01T00:00:01.000005Z");
         assert_eq!(
             Timestamp {
                 seconds: -1,

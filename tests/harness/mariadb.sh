@@ -115,6 +115,7 @@ CNF
     GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT, RELOAD ON *.* TO 'wproc'@'127.0.0.1';
     GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT, RELOAD ON *.* TO 'wproc'@'localhost';
     GRANT ALL PRIVILEGES ON wproc_test.* TO 'wproc'@'127.0.0.1';
+    GRANT ALL PRIVILEGES ON wproc_test.* TO 'wproc'@'localhost';
     CREATE DATABASE IF NOT EXISTS wproc_test;"
   print_env
 }

@@ -1,1 +1,263 @@
-//! End-to-end test support for wproc.
+//! Support for wproc's end-to-end tests: real servers started by the project's own harness
+//! scripts, the `wproc` binary run as a child process, and readers of its output.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; good enough for tests on one machine).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// The `wproc` binary: `$WPROC_BIN`, else next to the test executable's directory
+/// (`target/debug/wproc` for `target/debug/deps/test-…`).
+pub fn wproc_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("WPROC_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    dir.join("wproc")
+}
+
+/// A private MariaDB started by `tests/harness/mariadb.sh`, stopped on drop.
+pub struct MariaDb {
+    dir: tempfile::TempDir,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl MariaDb {
+    /// Starts a fresh server in a temporary directory.
+    pub fn start() -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("wproc-mariadb-")
+            .tempdir()?;
+        let port = free_port();
+        let out = Command::new(repo_root().join("tests/harness/mariadb.sh"))
+            .args(["start", "--dir"])
+            .arg(dir.path())
+            .args(["--port", &port.to_string()])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running tests/harness/mariadb.sh")?;
+        if !out.status.success() {
+            bail!(
+                "mariadb.sh start failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        Ok(Self { dir, port })
+    }
+
+    /// A connection URL for the test user.
+    pub fn url(&self) -> String {
+        format!(
+            "mysql://wproc:wproc@127.0.0.1:{}/wproc_test?prefer_socket=false",
+            self.port
+        )
+    }
+
+    /// A connection pool as the test user.
+    pub fn pool(&self) -> mysql_async::Pool {
+        mysql_async::Pool::new(self.url().as_str())
+    }
+
+    /// Runs SQL as root through the mariadb client.
+    pub fn root_sql(&self, sql: &str) -> Result<String> {
+        let out = Command::new(repo_root().join("tests/harness/mariadb.sh"))
+            .args(["sql", "--dir"])
+            .arg(self.dir.path())
+            .args(["--", "-N", "-e", sql])
+            .output()?;
+        if !out.status.success() {
+            bail!("sql failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("tests/harness/mariadb.sh"))
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A working directory with a `wproc.toml` for a MariaDB source, the local log and files.
+pub struct Workspace {
+    /// The directory (config, log and output inside).
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// Writes a config reading `db` from `start` (`earliest`, `latest`, `FILE:POS`).
+    pub fn new(db: &MariaDb, extra_sink: &str) -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("wproc-e2e-").tempdir()?;
+        let config = format!(
+            r#"version = 1
+[source.mysql]
+host = "127.0.0.1"
+port = {port}
+user = "wproc"
+password = "${{TEST_MYSQL_PASSWORD}}"
+start = "earliest"
+server_id = 5001
+[transport.local]
+dir = "log"
+shards = 2
+[sink.files]
+dir = "out"
+max_wait = "300ms"
+{extra_sink}
+"#,
+            port = db.port
+        );
+        std::fs::write(dir.path().join("wproc.toml"), config)?;
+        Ok(Self { dir })
+    }
+
+    /// Starts `wproc run` in this directory.
+    pub fn spawn_run(&self) -> Result<Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("wproc.log"))?;
+        Command::new(wproc_bin())
+            .arg("run")
+            .current_dir(self.dir.path())
+            .env("TEST_MYSQL_PASSWORD", "wproc")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("spawning {}", wproc_bin().display()))
+    }
+
+    /// The output root.
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// wproc's log so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("wproc.log")).unwrap_or_default()
+    }
+}
+
+/// Every JSON line of every final `.jsonl` file under `root`, with the file it came from.
+pub fn read_output(root: &Path) -> Result<Vec<(PathBuf, serde_json::Value)>> {
+    let mut lines = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl")
+                && !path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        for line in text.lines() {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .with_context(|| format!("bad JSON line in {}: {line}", file.display()))?;
+            lines.push((file.clone(), value));
+        }
+    }
+    Ok(lines)
+}
+
+/// Row events (not DDL) of `table` in the output, ordered by source position.
+pub fn row_events(root: &Path, table: &str) -> Result<Vec<serde_json::Value>> {
+    let mut events: Vec<serde_json::Value> = read_output(root)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .filter(|v| v["op"] != "ddl" && v["table"] == table)
+        .collect();
+    events.sort_by_key(position_key);
+    Ok(events)
+}
+
+/// (file, offset, row) of an event, for ordering and duplicate checks.
+pub fn position_key(v: &serde_json::Value) -> (String, u64, u64) {
+    let pos = &v["pos"];
+    (
+        pos["file"].as_str().unwrap_or_default().to_owned(),
+        pos["offset"].as_u64().unwrap_or_default(),
+        pos["row"].as_u64().unwrap_or_default(),
+    )
+}
+
+/// Polls until `check` returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
+
+/// Applies row events in order to rebuild each table's rows, keyed by the `id` column.
+pub fn rebuild_state(
+    events: &[serde_json::Value],
+) -> BTreeMap<(String, i64), serde_json::Map<String, serde_json::Value>> {
+    let mut state = BTreeMap::new();
+    for e in events {
+        let table = e["table"].as_str().unwrap_or_default().to_owned();
+        match e["op"].as_str() {
+            Some("insert") | Some("update") => {
+                if let Some(before) = e["before"]["id"].as_i64() {
+                    state.remove(&(table.clone(), before));
+                }
+                let after = e["after"].as_object().cloned().unwrap_or_default();
+                let id = after.get("id").and_then(|v| v.as_i64()).unwrap_or_default();
+                state.insert((table, id), after);
+            }
+            Some("delete") => {
+                let id = e["before"]["id"].as_i64().unwrap_or_default();
+                state.remove(&(table, id));
+            }
+            _ => {}
+        }
+    }
+    state
+}
+
+/// Sends SIGTERM to a child.
+pub fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}

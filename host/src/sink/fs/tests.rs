@@ -1,1 +1,76 @@
+use std::sync::Arc;
 
+use super::sink::batch_name;
+use super::*;
+use crate::event::{ChangeEvent, Column, EventPosition, Op, Value};
+
+fn sink(dir: &std::path::Path) -> FilesSink {
+    let config = FilesSinkConfig {
+        dir: dir.to_path_buf(),
+        ..FilesSinkConfig::default()
+    };
+    FilesSink::new(&config).unwrap()
+}
+
+fn event(table: &str, id: i64) -> ChangeEvent {
+    ChangeEvent {
+        op: Op::Insert,
+        db: "shop".into(),
+        table: table.into(),
+        ts_ms: 1_732_437_000_000,
+        pos: EventPosition {
+            file: "bin.000001".into(),
+            offset: id as u64,
+            row: 0,
+            gtid: None,
+        },
+        columns: Arc::from(vec![Column {
+            name: "id".into(),
+            sql_type: "int".into(),
+        }]),
+        before: None,
+        after: Some(vec![Value::Int(id)]),
+        sql: None,
+    }
+}
+
+#[test]
+fn writes_one_file_per_partition_named_by_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = sink(dir.path());
+    let events = vec![event("a", 1), event("b", 2), event("a", 3)];
+    assert_eq!(sink.write_batch(1, 100, 250, &events).unwrap(), 2);
+    let (final_name, _) = batch_name(1, 100, 250);
+    let a =
+        std::fs::read_to_string(dir.path().join("shop/a/dt=2024-11-24").join(&final_name)).unwrap();
+    assert_eq!(a.lines().count(), 2);
+    assert!(
+        a.lines()
+            .all(|l| l.starts_with(r#"{"op":"insert","db":"shop","table":"a""#))
+    );
+    assert_eq!(sink.recover().unwrap().get(&1), Some(&250));
+    assert_eq!(sink.write_batch(1, 250, 260, &[]).unwrap(), 0);
+}
+
+#[test]
+fn recovery_completes_a_partly_renamed_batch_and_drops_an_unrenamed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = sink(dir.path());
+    let part = dir.path().join("shop/a/dt=2024-11-24");
+    let other = dir.path().join("shop/b/dt=2024-11-24");
+    std::fs::create_dir_all(&part).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    // Batch [0,10): one file renamed, one still temporary -> the temporary is completed.
+    let (final0, temp0) = batch_name(0, 0, 10);
+    std::fs::write(part.join(&final0), "{}\n").unwrap();
+    std::fs::write(other.join(&temp0), "{}\n").unwrap();
+    // Batch [10,20): nothing renamed -> removed, to be processed again.
+    let (_, temp1) = batch_name(0, 10, 20);
+    std::fs::write(part.join(&temp1), "{}\n").unwrap();
+
+    let ends = sink.recover().unwrap();
+    assert_eq!(ends.get(&0), Some(&10));
+    assert!(other.join(&final0).exists());
+    assert!(!other.join(&temp0).exists());
+    assert!(!part.join(&temp1).exists());
+}
