@@ -13,7 +13,7 @@ set -euo pipefail
 
 cmd="${1:-}"; shift || true
 DIR="${WPROC_MARIADB_DIR:-${TMPDIR:-/tmp}/wproc-mariadb}"
-PORT="${WPROC_MARIADB_PORT:-3317}"
+PORT="${WPROC_MARIADB_PORT:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
@@ -22,6 +22,12 @@ while [ $# -gt 0 ]; do
     *) echo "mariadb.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "$PORT" ]; then
+  # Default: the first free port from 3317 (3306 is the machine's own server).
+  PORT=3317
+  while port_in_use "$PORT" && [ "$PORT" -lt 3399 ]; do PORT=$((PORT + 1)); done
+fi
 SOCK="$DIR/run/mysqld.sock"
 PIDFILE="$DIR/run/started.pid"
 
@@ -69,6 +75,10 @@ start() {
     return 0
   fi
   install_if_missing
+  if port_in_use "$PORT"; then
+    echo "mariadb.sh: port $PORT on 127.0.0.1 is in use; pass --port" >&2
+    exit 1
+  fi
   mkdir -p "$DIR/data" "$DIR/run" "$DIR/binlog"
   cat > "$DIR/my.cnf" <<CNF
 [mariadbd]

@@ -3,7 +3,7 @@
 //! One event per line:
 //! ```json
 //! {"op":"update","db":"shop","table":"orders","ts_ms":1700000000000,
-//!  "pos":{"file":"mysql-bin.000003","offset":1234,"gtid":null,"row":0},
+//!  "pos":{"file":"mysql-bin.000003","offset":1234,"row":0,"gtid":null},
 //!  "before":{"id":1,"amount":"9.90"},"after":{"id":1,"amount":"12.50"}}
 //! ```
 //! - `op`: `insert`, `update`, `delete` or `ddl`; `sql` holds the statement of a DDL event.
@@ -293,11 +293,17 @@ fn to_value(text: &str, kind: Option<Kind>) -> Result<Value, String> {
         };
     };
     let string = || json_string(text);
+    // Non-finite floats are written as strings ("NaN", "inf", "-inf").
+    let float_text = if first == b'"' {
+        string()?
+    } else {
+        text.to_owned()
+    };
     Ok(match kind {
         Kind::Int => Value::Int(parse_num(text, "a signed integer")?),
         Kind::UInt => Value::UInt(parse_num(text, "an unsigned integer")?),
-        Kind::Float => Value::Float(parse_num(text, "a number")?),
-        Kind::Double => Value::Double(parse_num(text, "a number")?),
+        Kind::Float => Value::Float(parse_num(&float_text, "a number")?),
+        Kind::Double => Value::Double(parse_num(&float_text, "a number")?),
         Kind::Year => Value::Year(parse_num(text, "a year")?),
         Kind::Decimal if first == b'"' => Value::Decimal(string()?),
         Kind::Decimal => {
@@ -345,7 +351,9 @@ fn push_value(out: &mut String, v: &Value) {
         Value::Double(x) if x.is_finite() => {
             out.push_str(&serde_json::to_string(x).unwrap_or_default())
         }
-        Value::Float(_) | Value::Double(_) => out.push_str("null"),
+        // MySQL stores no NaN or infinity; written as strings ("NaN", "inf"), as the host does.
+        Value::Float(x) => push_str(out, &f64::from(*x).to_string()),
+        Value::Double(x) => push_str(out, &x.to_string()),
         Value::Decimal(s) | Value::String(s) => push_str(out, s),
         Value::Bytes(b) => {
             out.push_str(r#"{"base64":""#);
@@ -394,12 +402,13 @@ pub(super) fn to_json_with_partition(e: &ChangeEvent, partition: Option<&str>) -
     push_str(&mut out, &e.table);
     let _ = write!(out, r#","ts_ms":{},"pos":{{"file":"#, e.ts_ms);
     push_str(&mut out, &e.position.file);
-    let _ = write!(out, r#","offset":{},"gtid":"#, e.position.offset);
+    let (offset, row) = (e.position.offset, e.position.row);
+    let _ = write!(out, r#","offset":{offset},"row":{row},"gtid":"#);
     match &e.position.gtid {
         Some(g) => push_str(&mut out, g),
         None => out.push_str("null"),
     }
-    let _ = write!(out, r#","row":{}}},"before":"#, e.position.row);
+    out.push_str(r#"},"before":"#);
     push_row(&mut out, &e.columns, e.before.as_ref());
     out.push_str(r#","after":"#);
     push_row(&mut out, &e.columns, e.after.as_ref());
@@ -420,7 +429,7 @@ mod tests {
     use super::*;
     use crate::{Date, Image, Timestamp};
 
-    const ALL_TYPES: &str = r#"{"op":"update","db":"d","table":"t","ts_ms":1700000000000,"pos":{"file":"bin.000001","offset":99,"gtid":"3E11FA47-71CA-11E1-9E33-C80AA9429562:23","row":2},"before":{"id":1,"big":18446744073709551615,"f":1.5,"dbl":2.25,"amount":"-12.3400","name":"Zoë","bin":{"base64":"AAEC/w=="},"born":"0000-00-00","at":"2024-01-02 03:04:05.120","ts":"2024-01-02T03:04:05.123456Z","dur":"-838:59:59","y":2024,"doc":{"b":[1,2],"a":null}},"after":{"id":1,"big":null,"f":null,"dbl":null,"amount":"0.0000","name":"","bin":null,"born":"2024-02-29","at":null,"ts":null,"dur":null,"y":null,"doc":null}}"#;
+    const ALL_TYPES: &str = r#"{"op":"update","db":"d","table":"t","ts_ms":1700000000000,"pos":{"file":"bin.000001","offset":99,"row":2,"gtid":"3E11FA47-71CA-11E1-9E33-C80AA9429562:23"},"before":{"id":1,"big":18446744073709551615,"f":1.5,"dbl":2.25,"amount":"-12.3400","name":"Zoë","bin":{"base64":"AAEC/w=="},"born":"0000-00-00","at":"2024-01-02 03:04:05.120","ts":"2024-01-02T03:04:05.123456Z","dur":"-838:59:59","y":2024,"doc":{"b":[1,2],"a":null}},"after":{"id":1,"big":null,"f":null,"dbl":null,"amount":"0.0000","name":"","bin":null,"born":"2024-02-29","at":null,"ts":null,"dur":null,"y":null,"doc":null}}"#;
 
     fn hints() -> TypeHints {
         TypeHints::new()
@@ -465,6 +474,23 @@ mod tests {
             "canonical output is the canonical input"
         );
         assert_eq!(parse_event(&to_json(&e), &hints()).unwrap(), e);
+    }
+
+    #[test]
+    fn matches_the_host_writer() {
+        // Lines as the host's `event::jsonl` writes them.
+        let host = r#"{"op":"update","db":"shop","table":"t","ts_ms":1000,"pos":{"file":"b.000001","offset":42,"row":1,"gtid":null},"before":{"id":1,"name":null},"after":{"id":1,"name":"x"}}"#;
+        assert_eq!(
+            to_json(&parse_event(host, &TypeHints::new()).unwrap()),
+            host
+        );
+        let hints = TypeHints::new()
+            .column("ts", Kind::Timestamp)
+            .column("f", Kind::Float);
+        let zero = r#"{"op":"insert","db":"d","table":"t","ts_ms":0,"pos":{"file":"","offset":0,"row":0,"gtid":null},"before":null,"after":{"ts":"0000-00-00T00:00:00Z","f":"NaN"}}"#;
+        let e = parse_event(zero, &hints).unwrap();
+        assert!(matches!(e.get("f"), Some(Value::Float(x)) if x.is_nan()));
+        assert_eq!(to_json(&e), zero);
     }
 
     #[test]

@@ -183,7 +183,7 @@ mod tests {
     }
 
     const INPUT: &str = r#"
-{"op":"insert","db":"shop","table":"orders","ts_ms":1,"pos":{"file":"b.1","offset":4,"gtid":null,"row":0},"before":null,"after":{"id":1,"country":"NL","amount":"12.50"}}
+{"op":"insert","db":"shop","table":"orders","ts_ms":1,"pos":{"file":"b.1","offset":4,"row":0,"gtid":null},"before":null,"after":{"id":1,"country":"NL","amount":"12.50"}}
 {"op":"insert","db":"shop","table":"users","ts_ms":2,"after":{"id":7,"email":"a@b.c"}}
 {"op":"insert","db":"shop","table":"users","ts_ms":3,"after":{"id":null,"email":"x@y.z"}}
 {"op":"delete","db":"shop","table":"users","ts_ms":4,"before":{"id":8,"email":"q@r.s"}}
@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(out.rejected[0].index, 2);
         assert_eq!(out.parts.keep, [0, 1, 4]);
         let jsonl = out.to_jsonl();
-        assert!(jsonl.starts_with(r#"{"op":"insert","db":"shop","table":"orders","ts_ms":1,"pos":{"file":"b.1","offset":4,"gtid":null,"row":0},"before":null,"after":{"id":1,"country":"NL","amount":"12.50"},"partition":"orders/NL"}"#), "{jsonl}");
+        assert!(jsonl.starts_with(r#"{"op":"insert","db":"shop","table":"orders","ts_ms":1,"pos":{"file":"b.1","offset":4,"row":0,"gtid":null},"before":null,"after":{"id":1,"country":"NL","amount":"12.50"},"partition":"orders/NL"}"#), "{jsonl}");
     }
 
     #[test]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need and a fresh machine may lack. Idempotent.
+set -euo pipefail
+need_apt=()
+for bin in mariadbd mariadb-install-db mariadb; do
+  if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/usr/bin/$bin" ]; then
+    need_apt+=(mariadb-server-core mariadb-client)
+    break
+  fi
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "install-deps: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  echo "install-deps: rustup target add wasm32-wasip2"
+  rustup target add wasm32-wasip2
+fi
