@@ -50,10 +50,10 @@ pub fn create_dir_all_durable(dir: &Path) -> io::Result<()> {
     for d in &missing {
         sync_dir(d)?;
     }
-    if let Some(parent) = missing.last().and_then(|d| d.parent()) {
-        if !parent.as_os_str().is_empty() {
-            sync_dir(parent)?;
-        }
+    if let Some(parent) = missing.last().and_then(|d| d.parent())
+        && !parent.as_os_str().is_empty()
+    {
+        sync_dir(parent)?;
     }
     Ok(())
 }

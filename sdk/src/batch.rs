@@ -9,7 +9,7 @@
 //! transform must rebuild an event.
 //!
 //! On native targets the same views run over events in memory ([`Batch::from_events`]),
-//! which is what the test harness ([`crate::testing`]) uses.
+//! which is what the test harness (`wproc_sdk::testing`, native only) uses.
 
 use std::cell::OnceCell;
 

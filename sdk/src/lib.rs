@@ -60,7 +60,7 @@
 //!
 //! # Testing without wasm
 //!
-//! On native targets [`export_transform!`] compiles to nothing and [`testing::Harness`]
+//! On native targets [`export_transform!`] compiles to nothing and `testing::Harness`
 //! runs the same [`Transform`] over events written as JSON Lines, so `cargo test` needs no
 //! WebAssembly runtime (in a workspace whose default target is wasm, pass
 //! `--target x86_64-unknown-linux-gnu`).

@@ -5,7 +5,7 @@
 //! may be truncated. Each call is one host call: do not log per event on hot paths.
 //!
 //! On native targets (tests) messages are kept in memory per thread: see
-//! [`crate::testing::take_logs`].
+//! `testing::take_logs` (native only).
 //!
 //! ```no_run
 //! wproc_sdk::log::info(format!("dropping {} tables", 3));

@@ -345,14 +345,11 @@ fn scan_segment(path: &Path, base: u64) -> Result<(u64, Option<EventPosition>), 
     let mut reader = BufReader::with_capacity(READ_BUFFER, file);
     let mut len = 0u64;
     let mut last_payload = None;
-    loop {
-        match segment::read_frame(&mut reader).map_err(LocalLogError::io(path))? {
-            Frame::Record(payload) => {
-                len += HEADER_LEN + payload.len() as u64;
-                last_payload = Some(payload);
-            }
-            Frame::Incomplete | Frame::Bad(_) => break,
-        }
+    while let Frame::Record(payload) =
+        segment::read_frame(&mut reader).map_err(LocalLogError::io(path))?
+    {
+        len += HEADER_LEN + payload.len() as u64;
+        last_payload = Some(payload);
     }
     let last_position = match last_payload {
         Some(payload) => segment::decode_payload(&payload)
