@@ -95,13 +95,11 @@ impl MysqlSource {
         match tokio::time::timeout(self.config.connect_timeout, connect).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(source)) => Err(classify(self.addr(), "the connection", source)),
-            Err(_) => Err(MysqlError::Connection {
-                addr: self.addr(),
-                source: mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("no connection within {:?}", self.config.connect_timeout),
-                ))),
-            }),
+            Err(_) => Err(connection_lost(
+                self.addr(),
+                std::io::ErrorKind::TimedOut,
+                format!("no connection within {:?}", self.config.connect_timeout),
+            )),
         }
     }
 
@@ -149,6 +147,15 @@ impl MysqlSource {
                 }
             }
         }
+    }
+}
+
+/// A transient connection error that the driver did not raise itself (timeouts, end of stream).
+fn connection_lost(addr: String, kind: std::io::ErrorKind, message: String) -> MysqlError {
+    let io = std::io::Error::new(kind, message);
+    MysqlError::Connection {
+        addr,
+        source: mysql_async::Error::Io(mysql_async::IoError::Io(io)),
     }
 }
 
@@ -260,26 +267,18 @@ impl<'a> Session<'a> {
             };
             let event = match next {
                 Err(_) => {
-                    return Err(MysqlError::Connection {
+                    return Err(connection_lost(
                         addr,
-                        source: mysql_async::Error::Io(mysql_async::IoError::Io(
-                            std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                format!("no binlog event or heartbeat for {IDLE_TIMEOUT:?}"),
-                            ),
-                        )),
-                    });
+                        std::io::ErrorKind::TimedOut,
+                        format!("no binlog event or heartbeat for {IDLE_TIMEOUT:?}"),
+                    ));
                 }
                 Ok(None) => {
-                    return Err(MysqlError::Connection {
+                    return Err(connection_lost(
                         addr,
-                        source: mysql_async::Error::Io(mysql_async::IoError::Io(
-                            std::io::Error::new(
-                                std::io::ErrorKind::UnexpectedEof,
-                                "the server ended the binlog stream",
-                            ),
-                        )),
-                    });
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the server ended the binlog stream".into(),
+                    ));
                 }
                 Ok(Some(Err(mysql_async::Error::Server(s))))
                     if s.code == ER_SOURCE_FATAL_ERROR_READING_BINLOG =>
