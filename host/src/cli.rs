@@ -32,10 +32,29 @@ pub enum Command {
     Run(ConfigArgs),
     /// Run only capture: read the binlog and append to the transport.
     Capture(ConfigArgs),
+    /// Work with local binlog files.
+    Binlog {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: BinlogCommand,
+    },
     /// Check a configuration file and exit: 0 when valid, 2 with the reason when not.
     Validate {
         /// The configuration file.
         file: PathBuf,
+    },
+}
+
+/// `wproc binlog` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BinlogCommand {
+    /// Decode binlog files (e.g. downloaded from RDS backups) into JSON Lines change events on
+    /// stdout, in file order. A file that is corrupt or truncated ends with an error naming the
+    /// file and the offset (exit 1), after the events decoded before it.
+    Dump {
+        /// Binlog files, decoded in the order given.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 

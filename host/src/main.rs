@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
-use wproc::cli::{Cli, Command};
+use wproc::cli::{BinlogCommand, Cli, Command};
 use wproc::pipeline::{self, Halves};
 
 fn main() -> ExitCode {
@@ -24,6 +24,9 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Binlog {
+            command: BinlogCommand::Dump { files },
+        } => return dump(files),
         Command::Run(args) => (args.config.clone(), Halves::All),
         Command::Capture(args) => (args.config.clone(), Halves::CaptureOnly),
     };
@@ -55,6 +58,48 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// `wproc binlog dump`: JSON Lines on stdout, a summary on stderr.
+fn dump(files: &[std::path::PathBuf]) -> ExitCode {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut line = Vec::with_capacity(1 << 16);
+    let mut write_failed = None;
+    for file in files {
+        let result = wproc::source::mysql::dump_file(file, |event| {
+            wproc::event::jsonl::write_event(&mut line, event);
+            if line.len() >= 1 << 16 && write_failed.is_none() {
+                write_failed = out.write_all(&line).err();
+                line.clear();
+            }
+        });
+        if write_failed.is_none() {
+            write_failed = out.write_all(&line).and_then(|()| out.flush()).err();
+        }
+        line.clear();
+        if let Some(e) = write_failed.take() {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("wproc binlog dump: writing stdout: {e}");
+            return ExitCode::FAILURE;
+        }
+        match result {
+            Ok(stats) => info!(
+                message = "Decoded.",
+                file = %file.display(),
+                events = stats.events,
+                changes = stats.changes
+            ),
+            Err(e) => {
+                eprintln!("wproc binlog dump: {}: {e}", file.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// First SIGINT/SIGTERM: graceful shutdown. Second: exit at once (state on disk stays

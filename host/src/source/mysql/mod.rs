@@ -24,11 +24,14 @@
 
 mod config;
 mod decode;
+mod decoder;
 mod error;
+mod file;
 mod mariadb;
 mod replication;
 mod schema;
 
 pub use config::{MysqlSourceConfig, StartPosition};
 pub use error::MysqlError;
+pub use file::{DumpStats, dump_file};
 pub use replication::MysqlSource;
