@@ -99,6 +99,16 @@ impl<'a> Batch<'a> {
         })
     }
 
+    /// For each entry of [`Batch::tables`], whether it matches one of `patterns`
+    /// (`db.table`, `*` wildcards, see [`TableName::matches`]); an empty list matches every table.
+    /// Index the result with [`EventRef::table_id`](crate::EventRef::table_id).
+    pub fn tables_matching<S: AsRef<str>>(&self, patterns: &[S]) -> Vec<bool> {
+        self.tables()
+            .iter()
+            .map(|t| patterns.is_empty() || patterns.iter().any(|p| t.matches(p.as_ref())))
+            .collect()
+    }
+
     /// The distinct tables of the batch; [`Header::table`] and [`EventRef::table_id`] index it.
     pub fn tables(&self) -> &[TableName] {
         self.tables.get_or_init(|| match &self.source {

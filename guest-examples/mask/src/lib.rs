@@ -106,12 +106,7 @@ impl Transform for Mask {
     }
 
     fn process(&mut self, batch: &Batch<'_>, out: &mut Output) -> Result<()> {
-        let tables = &self.config.tables;
-        let in_scope: Vec<bool> = batch
-            .tables()
-            .iter()
-            .map(|t| tables.is_empty() || tables.iter().any(|p| t.matches(p)))
-            .collect();
+        let in_scope = batch.tables_matching(&self.config.tables);
         for e in batch.events() {
             let mut kept = out.keep(&e);
             if !in_scope[e.table_id()] {
