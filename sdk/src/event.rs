@@ -25,6 +25,17 @@ pub enum Op {
 }
 
 impl Op {
+    /// The row images an event of this kind carries: `after` for inserts, `before` and
+    /// `after` for updates, `before` for deletes, none for DDL.
+    pub fn images(self) -> &'static [Image] {
+        match self {
+            Op::Insert => &[Image::After],
+            Op::Update => &[Image::Before, Image::After],
+            Op::Delete => &[Image::Before],
+            Op::Ddl => &[],
+        }
+    }
+
     /// Lowercase name: `insert`, `update`, `delete` or `ddl`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -60,15 +60,6 @@ pub struct Enrich {
     config: Config,
 }
 
-fn images(op: Op) -> &'static [Image] {
-    match op {
-        Op::Insert => &[Image::After],
-        Op::Update => &[Image::Before, Image::After],
-        Op::Delete => &[Image::Before],
-        Op::Ddl => &[],
-    }
-}
-
 fn concat(e: &EventRef<'_>, image: Image, of: &[String], separator: &str) -> Value {
     let mut text = String::new();
     for (i, name) in of.iter().enumerate() {
@@ -104,7 +95,7 @@ impl Transform for Enrich {
                 continue;
             }
             for c in &self.config.columns {
-                for &image in images(e.op()) {
+                for &image in e.op().images() {
                     let value = match &c.kind {
                         Kind::Op => Value::from(e.op().as_str()),
                         Kind::Db => Value::from(e.db()),

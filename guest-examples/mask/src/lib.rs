@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use wproc_sdk::{Batch, Image, Op, Output, Result, Transform, Value};
+use wproc_sdk::{Batch, Output, Result, Transform, Value};
 
 /// What to do with a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -51,16 +51,6 @@ fn default_redaction() -> String {
 /// The mask transform.
 pub struct Mask {
     config: Config,
-}
-
-/// The images an event of this kind carries.
-fn images(op: Op) -> &'static [Image] {
-    match op {
-        Op::Insert => &[Image::After],
-        Op::Update => &[Image::Before, Image::After],
-        Op::Delete => &[Image::Before],
-        Op::Ddl => &[],
-    }
 }
 
 impl Mask {
@@ -113,7 +103,7 @@ impl Transform for Mask {
                 continue;
             }
             for (column, &action) in &self.config.columns {
-                for &image in images(e.op()) {
+                for &image in e.op().images() {
                     match e.value(image, column) {
                         Some(v) if !v.is_null() => {
                             kept = kept.set(image, column.as_str(), self.mask(action, &v));
