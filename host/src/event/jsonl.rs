@@ -100,8 +100,8 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Value::UInt(v) => write_u64(out, *v),
-        Value::Float(v) => write_float(out, f64::from(*v), || ryu::Buffer::new().format(*v).into()),
-        Value::Double(v) => write_float(out, *v, || ryu::Buffer::new().format(*v).into()),
+        Value::Float(v) => write_float(out, *v, v.is_finite()),
+        Value::Double(v) => write_float(out, *v, v.is_finite()),
         Value::Decimal(s) | Value::String(s) => write_str(out, s),
         Value::Bytes(b) => {
             out.extend_from_slice(b"{\"base64\":\"");
@@ -170,12 +170,14 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-fn write_float(out: &mut Vec<u8>, v: f64, shortest: impl FnOnce() -> String) {
-    if v.is_finite() {
-        out.extend_from_slice(shortest().as_bytes());
+/// The shortest decimal that reads back to the same float, without allocating.
+fn write_float<F: ryu::Float>(out: &mut Vec<u8>, v: F, finite: bool) {
+    let mut buf = ryu::Buffer::new();
+    if finite {
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
     } else {
         // MySQL cannot store NaN or infinity; keep them readable rather than invalid JSON.
-        write_str(out, &v.to_string());
+        write_str(out, buf.format(v));
     }
 }
 
