@@ -216,6 +216,12 @@ impl LocalLog {
     }
 
     fn delete_consumed(&self, shard: usize) -> Result<(), LocalLogError> {
+        let dir = &self.shard_dirs[shard];
+        let bases = segment::list_segments(dir).map_err(LocalLogError::io(dir))?;
+        if bases.len() <= 2 {
+            // Nothing is ever deleted below two segments: skip reading the group offsets.
+            return Ok(());
+        }
         let groups_dir = self.config.dir.join("groups");
         let mut min = u64::MAX;
         let entries = fs::read_dir(&groups_dir).map_err(LocalLogError::io(&groups_dir))?;
@@ -224,8 +230,6 @@ impl LocalLog {
             let group = entry.file_name().to_string_lossy().into_owned();
             min = min.min(self.committed(&group, shard)?);
         }
-        let dir = &self.shard_dirs[shard];
-        let bases = segment::list_segments(dir).map_err(LocalLogError::io(dir))?;
         // Keep the two newest segments: the active one and the last one that holds records.
         let mut deleted = false;
         for i in 0..bases.len().saturating_sub(2) {
