@@ -109,8 +109,8 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Writes a config reading `db` from `start` (`earliest`, `latest`, `FILE:POS`).
-    pub fn new(db: &MariaDb, extra_sink: &str) -> Result<Self> {
+    /// Writes a config that reads `db` from its earliest binlog.
+    pub fn new(db: &MariaDb) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("wproc-e2e-").tempdir()?;
         let config = format!(
             r#"version = 1
@@ -127,7 +127,6 @@ shards = 2
 [sink.files]
 dir = "out"
 max_wait = "300ms"
-{extra_sink}
 "#,
             port = db.port
         );

@@ -15,12 +15,31 @@ const TYPES_TABLE: &str = "CREATE TABLE types (
     tx TEXT, tu TINYINT UNSIGNED, dd DATE, ts TIMESTAMP(6) NULL, bu BIGINT UNSIGNED,
     mi MEDIUMINT, tm TIME(4), b VARBINARY(16))";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// A private MariaDB with `setup` statements run, a wproc workspace reading it, a runtime and
+/// a pool for the test's own SQL.
+fn start(
+    setup: &[String],
+) -> (
+    MariaDb,
+    Workspace,
+    tokio::runtime::Runtime,
+    mysql_async::Pool,
+) {
+    let db = MariaDb::start().unwrap();
+    let ws = Workspace::new(&db).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap()
+        .unwrap();
+    let pool = db.pool();
+    rt.block_on(async {
+        let mut conn = pool.get_conn().await.unwrap();
+        for statement in setup {
+            conn.query_drop(statement.as_str()).await.unwrap();
+        }
+    });
+    (db, ws, rt, pool)
 }
 
 /// Converts one canonical JSON value to the text MariaDB prints for it, for comparison with
@@ -58,14 +77,7 @@ fn hex_of_base64(b64: &str) -> String {
 
 #[test]
 fn rows_land_as_typed_json_lines() {
-    let db = MariaDb::start().unwrap();
-    let ws = Workspace::new(&db, "").unwrap();
-    let rt = runtime();
-    let pool = db.pool();
-    rt.block_on(async {
-        let mut conn = pool.get_conn().await.unwrap();
-        conn.query_drop(TYPES_TABLE).await.unwrap();
-    });
+    let (_db, ws, rt, pool) = start(&[TYPES_TABLE.to_owned()]);
     let mut child = ws.spawn_run().unwrap();
     rt.block_on(async {
         let mut conn = pool.get_conn().await.unwrap();
@@ -190,20 +202,11 @@ impl Lcg {
 
 #[test]
 fn sigkill_and_restart_lose_and_duplicate_nothing() {
-    let db = MariaDb::start().unwrap();
-    let ws = Workspace::new(&db, "").unwrap();
-    let rt = runtime();
-    let pool = db.pool();
-    rt.block_on(async {
-        let mut conn = pool.get_conn().await.unwrap();
-        for t in ["a", "b", "c"] {
-            conn.query_drop(format!(
-                "CREATE TABLE {t} (id BIGINT PRIMARY KEY, v VARCHAR(32), n INT)"
-            ))
-            .await
-            .unwrap();
-        }
-    });
+    let tables: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|t| format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, v VARCHAR(32), n INT)"))
+        .collect();
+    let (_db, ws, rt, pool) = start(&tables);
 
     let writer_pool = pool.clone();
     let writer = rt.spawn(async move {
