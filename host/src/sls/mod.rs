@@ -23,6 +23,7 @@ pub mod client;
 pub mod compress;
 pub mod error;
 pub mod proto;
+pub mod server;
 pub mod sign;
 pub mod types;
 
@@ -34,3 +35,6 @@ pub use types::{
     ConsumerCheckpoint, ConsumerGroupInfo, CursorFrom, ShardInfo, cursor_to_seq, hash_key_for,
     seq_to_cursor,
 };
+
+#[cfg(test)]
+mod tests;
