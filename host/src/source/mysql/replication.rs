@@ -15,6 +15,8 @@ use super::error::{ER_SOURCE_FATAL_ERROR_READING_BINLOG, MysqlError};
 use crate::position::BinlogPosition;
 use crate::retry::Backoff;
 use crate::source::{SourceBatch, SourceCheckpoint};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Component, ErrorClass, Stage};
 
 /// Heartbeat period asked of the server, so that an idle stream still proves it is alive.
 const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
@@ -22,6 +24,8 @@ const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 const RECONNECT_INITIAL: Duration = Duration::from_millis(200);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// `HEARTBEAT_LOG_EVENT` type code.
+const HEARTBEAT_EVENT: u8 = 27;
 
 /// A MySQL or MariaDB server read as a replica.
 #[derive(Debug, Clone)]
@@ -57,6 +61,8 @@ impl MysqlSource {
             match result {
                 Ok(()) => return Ok(()),
                 Err(error) if error.is_retriable() => {
+                    health::set(Part::Source, false);
+                    metrics::error(Component::Mysql, ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(
                         message = "Binlog stream failed; reconnecting.",
@@ -223,6 +229,7 @@ impl<'a> Session<'a> {
             start = %start,
             server_id = self.source.config.server_id
         );
+        health::set(Part::Source, true);
         self.decoder.file = start.file.clone();
         let request = BinlogStreamRequest::new(self.source.config.server_id)
             .with_filename(start.file.as_bytes())
@@ -272,7 +279,16 @@ impl<'a> Session<'a> {
                 Ok(Some(Ok(event))) => event,
             };
             backoff.reset();
+            match event.header().event_type_raw() {
+                // The server sends heartbeats only when it has nothing else: caught up.
+                HEARTBEAT_EVENT => metrics::set_replication_lag(Duration::ZERO),
+                _ if event.header().timestamp() != 0 => {
+                    metrics::set_replication_lag_from_timestamp(event.header().timestamp());
+                }
+                _ => {}
+            }
             if let Some(batch) = self.decoder.handle(&event)? {
+                metrics::events_out(Stage::Source, batch.events.len());
                 tokio::select! {
                     biased;
                     _ = shutdown.cancelled() => return Ok(()),
