@@ -16,6 +16,8 @@ use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::BinlogVersion;
 use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
 
+mod guard;
+
 use super::decoder::EventDecoder;
 use super::error::MysqlError;
 use crate::event::ChangeEvent;
@@ -102,6 +104,8 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             .ok_or_else(|| error(offset, "empty event".into()))?;
         stats.events += 1;
         let mut handle = |event: &Event, decoder: &mut EventDecoder| -> Result<(), MysqlError> {
+            guard::check_declared_counts(event.header().event_type_raw(), event.data())
+                .map_err(|message| error(offset, message))?;
             // Relay logs name the source's files in their ROTATE events: say which file on disk.
             let batch = decoder
                 .handle(event)
