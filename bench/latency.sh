@@ -27,7 +27,7 @@ stop_wproc() {
 build_wproc
 PY="$(python_venv)"
 mariadb_start latency
-mariadb_sql latency -e "CREATE DATABASE bench; CREATE TABLE bench.lat (id BIGINT AUTO_INCREMENT
+mariadb_sql latency -e "CREATE TABLE wproc_test.lat (id BIGINT AUTO_INCREMENT
   PRIMARY KEY, committed_at DATETIME(6) NOT NULL, payload VARCHAR(64))"
 
 p50s=() p99s=() rss=() achieved=()

@@ -11,7 +11,7 @@ WPROC="${WPROC_BIN:-$CARGO_TARGET_DIR/release/wproc}"
 # Scratch space for servers, binlogs and outputs; removed by run.sh unless BENCH_KEEP=1.
 BENCH_WORK="${BENCH_WORK:-${TMPDIR:-/tmp}/wproc-bench}"
 # Repetitions per timed figure (the median is quoted).
-BENCH_REPS="${BENCH_REPS:-5}"
+BENCH_REPS="${BENCH_REPS:-3}"
 VENV="${BENCH_VENV:-$HOME/.cache/wproc/bench-venv}"
 MARIADB_SH="$BENCH_ROOT/tests/harness/mariadb.sh"
 mkdir -p "$BENCH_WORK"
@@ -106,10 +106,3 @@ python_venv() {
 # The bench table's schema (issue 3): the decode and end-to-end figures use it.
 BENCH_TABLE_DDL="CREATE TABLE t (id BIGINT PRIMARY KEY, a INT, b VARCHAR(64), c DECIMAL(12,2),
   d DATETIME(3), e DOUBLE, f TEXT, g TINYINT UNSIGNED, h DATE)"
-
-# The values of row N of the bench table, as SQL (a 50-character TEXT like the notes' data).
-# Used from awk: bench_values_awk prints an awk function.
-BENCH_VALUES_AWK='function vals(n) {
-  return sprintf("(%d, %d, \"name-%d-abcdefghij\", %d.%02d, \"2026-11-24 09:%02d:%02d.%03d\", %d.25, \"%s\", %d, \"2026-%02d-%02d\")",
-    n, n * 7 % 2147483647, n, n % 100000, n % 100, n / 60 % 60, n % 60, n % 1000, n % 9973,
-    "text text text text text text text text text text", n % 256, n % 12 + 1, n % 28 + 1) }'

@@ -8,7 +8,7 @@
 # tests/harness/hdfs.sh, python-mysql-replication in a venv under ~/.cache/wproc), prints ONE
 # markdown table of their rows and writes it, with the machine, to docs/benchmarks.md.
 # A sub-bench that fails prints a row saying so (with the last line of its stderr); no figure is
-# ever made up. Figures are medians of BENCH_REPS (default 5) repetitions.
+# ever made up. Figures are medians of BENCH_REPS (default 3) repetitions.
 #
 # Environment: BENCH_REPS, BENCH_WORK (scratch dir), BENCH_KEEP=1 (keep scratch), WPROC_BIN (use
 # this binary instead of building), BENCH_OUT (default docs/benchmarks.md; "-" to write nothing),

@@ -1,6 +1,6 @@
 """End-to-end latency at a steady insert rate: commit in MariaDB -> row in a closed output file.
 
-A load thread inserts RATE rows/s into `bench.lat` for SECONDS, in multi-row autocommit INSERTs
+A load thread inserts RATE rows/s into `wproc_test.lat` for SECONDS, in multi-row autocommit INSERTs
 every 10 ms whose `committed_at DATETIME(6)` column is the server's NOW(6) (the statement's start,
 just before its commit). A poller lists OUT_DIR every 20 ms; a row's latency is the moment its
 closed (renamed) `part-*.jsonl` file was first seen minus its `committed_at`. Rows committed in
@@ -22,7 +22,14 @@ POLL_INTERVAL = 0.020
 
 
 def load(conn_args, rate, seconds, done):
-    conn = pymysql.connect(**conn_args, database="bench", autocommit=True)
+    try:
+        insert(conn_args, rate, seconds, done)
+    except Exception as e:  # reported by main
+        done["error"] = repr(e)
+
+
+def insert(conn_args, rate, seconds, done):
+    conn = pymysql.connect(**conn_args, database="wproc_test", autocommit=True)
     per_batch = max(1, round(rate * BATCH_INTERVAL))
     cur = conn.cursor()
     start = time.time()
@@ -78,6 +85,8 @@ def main():
                         if committed - t0 >= warmup:
                             latencies.append(now - committed)
         if not loader.is_alive():
+            if "error" in done:
+                sys.exit(f"load failed: {done['error']}")
             if deadline is None:
                 deadline = time.time() + 15
             if rows >= done.get("sent", 0) or time.time() > deadline:

@@ -57,6 +57,12 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
     };
     let file =
         File::open(path).map_err(|e| error(0, format!("cannot open {}: {e}", path.display())))?;
+    // An event's declared size is checked against what the file holds before its buffer is
+    // allocated, so a corrupt size costs an error, not a gigabyte.
+    let file_len = file
+        .metadata()
+        .map_err(|e| error(0, format!("cannot stat {}: {e}", path.display())))?
+        .len();
     let mut input = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 4];
     if read_full(&mut input, &mut magic).map_err(|e| error(0, e.to_string()))? != 4
@@ -85,6 +91,15 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         let size = u32::from_le_bytes([buf[9], buf[10], buf[11], buf[12]]);
         if (size as usize) < EVENT_HEADER_LEN || size > MAX_EVENT_BYTES {
             return Err(error(offset, format!("impossible event size {size}")));
+        }
+        if offset + u64::from(size) > file_len {
+            return Err(error(
+                offset,
+                format!(
+                    "truncated event: it declares {size} bytes, the file holds {} from here",
+                    file_len.saturating_sub(offset)
+                ),
+            ));
         }
         buf.resize(size as usize, 0);
         let body = read_full(&mut input, &mut buf[EVENT_HEADER_LEN..])
