@@ -115,6 +115,11 @@ pub(crate) enum ColumnKind {
         length_bytes: u8,
         encoding: TextEncoding,
     },
+    /// BINARY(width): like `Text`, right-padded with 0x00 to `width` bytes.
+    FixedBinary {
+        length_bytes: u8,
+        width: u16,
+    },
     /// BLOB/TEXT family: a 1- to 4-byte length, then bytes.
     Blob {
         length_bytes: u8,
@@ -548,7 +553,18 @@ fn plan_column(
             } else {
                 b1
             };
-            text(if max < 256 { 1 } else { 2 }, "char")
+            let length_bytes = if max < 256 { 1 } else { 2 };
+            match TextEncoding::from_collation(charset) {
+                // BINARY(n): the binlog drops trailing 0x00 bytes; the value has n bytes.
+                TextEncoding::Binary => (
+                    ColumnKind::FixedBinary {
+                        length_bytes,
+                        width: max as u16,
+                    },
+                    format!("binary({max})"),
+                ),
+                _ => text(length_bytes, "char"),
+            }
         }
         MYSQL_TYPE_ENUM => {
             let labels: Arc<[String]> = enum_labels.next().unwrap_or_default().into();
