@@ -53,9 +53,19 @@ fn columns() -> Vec<Col> {
         col("si", "SMALLINT", ["32767", "-32768", "0"], Text),
         col("siu", "SMALLINT UNSIGNED", ["65535", "0", "1"], Text),
         col("mi", "MEDIUMINT", ["8388607", "-8388608", "-1"], Text),
-        col("miu", "MEDIUMINT UNSIGNED", ["16777215", "0", "8388608"], Text),
+        col(
+            "miu",
+            "MEDIUMINT UNSIGNED",
+            ["16777215", "0", "8388608"],
+            Text,
+        ),
         col("i", "INT", ["2147483647", "-2147483648", "-1"], Text),
-        col("iu", "INT UNSIGNED", ["4294967295", "0", "2147483648"], Text),
+        col(
+            "iu",
+            "INT UNSIGNED",
+            ["4294967295", "0", "2147483648"],
+            Text,
+        ),
         col(
             "bi",
             "BIGINT",
@@ -69,8 +79,18 @@ fn columns() -> Vec<Col> {
             Text,
         ),
         col("d1", "DECIMAL(1,0)", ["9", "-9", "0"], Text),
-        col("d2", "DECIMAL(10,4)", ["999999.9999", "-999999.9999", "0"], Text),
-        col("d3", "DECIMAL(12,2)", ["1234567890.12", "-0.05", "0.00"], Text),
+        col(
+            "d2",
+            "DECIMAL(10,4)",
+            ["999999.9999", "-999999.9999", "0"],
+            Text,
+        ),
+        col(
+            "d3",
+            "DECIMAL(12,2)",
+            ["1234567890.12", "-0.05", "0.00"],
+            Text,
+        ),
         col(
             "d4",
             "DECIMAL(38,10)",
@@ -91,9 +111,19 @@ fn columns() -> Vec<Col> {
             ],
             Text,
         ),
-        col("d6", "DECIMAL(5,5)", ["0.99999", "-0.99999", "0.00001"], Text),
+        col(
+            "d6",
+            "DECIMAL(5,5)",
+            ["0.99999", "-0.99999", "0.00001"],
+            Text,
+        ),
         col("f", "FLOAT", ["3.4e38", "-1.1", "0"], Float),
-        col("dbl", "DOUBLE", ["1.7976931348623157e308", "-0.1", "5e-324"], Double),
+        col(
+            "dbl",
+            "DOUBLE",
+            ["1.7976931348623157e308", "-0.1", "5e-324"],
+            Double,
+        ),
         col(
             "c4",
             "CHAR(4) CHARACTER SET utf8mb4",
@@ -162,7 +192,12 @@ fn columns() -> Vec<Col> {
             ["REPEAT('☃', 70000)", "''", "'z'"],
             Text,
         ),
-        col("dt", "DATE", ["'9999-12-31'", "'1000-01-01'", "'0000-00-00'"], Text),
+        col(
+            "dt",
+            "DATE",
+            ["'9999-12-31'", "'1000-01-01'", "'0000-00-00'"],
+            Text,
+        ),
         col("y", "YEAR", ["2155", "1901", "'0000'"], Year),
         col("e", "ENUM('a','b','ç')", ["'ç'", "'a'", "''"], Text),
         col("st", "SET('x','y','z')", ["'x,z'", "''", "'x,y,z'"], Text),
@@ -352,11 +387,18 @@ fn every_type_matches_the_server() {
     let ddl = events.remove(0);
     assert_eq!(ddl["op"], "ddl");
     assert_eq!(ddl["db"], "wproc_test");
-    assert!(ddl["sql"].as_str().unwrap().starts_with("CREATE TABLE matrix"));
+    assert!(
+        ddl["sql"]
+            .as_str()
+            .unwrap()
+            .starts_with("CREATE TABLE matrix")
+    );
     let ops: Vec<&str> = events.iter().map(|e| e["op"].as_str().unwrap()).collect();
     assert_eq!(
         ops,
-        ["insert", "insert", "insert", "insert", "update", "insert", "delete"]
+        [
+            "insert", "insert", "insert", "insert", "update", "insert", "delete"
+        ]
     );
     let update = &events[4];
     assert_eq!(update["before"]["mi"], -1);
@@ -405,7 +447,9 @@ fn every_type_matches_the_server() {
                         (Cmp::Timestamp, Value::String(s)) => {
                             Some(s.trim_end_matches('Z').replacen('T', " ", 1))
                         }
-                        (Cmp::Year, Value::Number(n)) => Some(format!("{:04}", n.as_u64().unwrap())),
+                        (Cmp::Year, Value::Number(n)) => {
+                            Some(format!("{:04}", n.as_u64().unwrap()))
+                        }
                         (_, Value::String(s)) => Some(s.clone()),
                         (_, Value::Number(n)) => Some(n.to_string()),
                         // MariaDB JSON without a schema tracker (offline dump) is its text.

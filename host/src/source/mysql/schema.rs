@@ -329,29 +329,27 @@ impl TableInfo {
             Some(tracked) => agreement(&plans, tracked),
         };
         match (&agreement, has_names) {
-            (Ok(()), _) => {
-                let tracked = ctx.tracked.unwrap_or_default();
-                let names_agree = !has_names
-                    || columns
-                        .iter()
-                        .zip(tracked)
-                        .all(|(c, t)| c.name.eq_ignore_ascii_case(&t.name));
-                if names_agree {
-                    complete_from_tracked(
-                        &mut columns,
-                        &mut plans,
-                        tracked,
-                        has_names,
-                        has_signedness,
-                    );
+            // Names from the binlog: the tracker only says which LONGTEXT columns are MariaDB
+            // JSON, matched by name (the tracked schema may be newer than the binlog).
+            (_, true) => {
+                if let Some(tracked) = ctx.tracked {
+                    mark_json_by_name(&mut columns, &mut plans, tracked);
                 }
+            }
+            (Ok(()), false) => {
+                complete_from_tracked(
+                    &mut columns,
+                    &mut plans,
+                    ctx.tracked.unwrap_or_default(),
+                    has_signedness,
+                );
             }
             (Err(reason), false) if ctx.require_names => {
                 return Err(SchemaError::Unmapped {
                     reason: reason.clone(),
                 });
             }
-            (Err(_), _) => {}
+            (Err(_), false) => {}
         }
         let captured = ctx.filter.table(&db, &table);
         let keep: Vec<bool> = columns
@@ -457,18 +455,30 @@ fn agreement(plans: &[ColumnPlan], tracked: &[TrackedColumn]) -> Result<(), Stri
     Ok(())
 }
 
-/// Fills in what the TABLE_MAP lacks from an agreeing tracked table.
+/// Turns LONGTEXT columns that the tracked schema knows as MariaDB JSON into JSON columns.
+fn mark_json_by_name(columns: &mut [Column], plans: &mut [ColumnPlan], tracked: &[TrackedColumn]) {
+    for (column, plan) in columns.iter_mut().zip(plans.iter_mut()) {
+        let json = tracked
+            .iter()
+            .any(|t| t.json && t.name.eq_ignore_ascii_case(&column.name));
+        if let (true, ColumnKind::Blob { length_bytes, .. }) = (json, &plan.kind) {
+            plan.kind = ColumnKind::JsonText {
+                length_bytes: *length_bytes,
+            };
+            column.sql_type = "json".into();
+        }
+    }
+}
+
+/// Fills in what a TABLE_MAP without names lacks from an agreeing tracked table.
 fn complete_from_tracked(
     columns: &mut [Column],
     plans: &mut [ColumnPlan],
     tracked: &[TrackedColumn],
-    has_names: bool,
     has_signedness: bool,
 ) {
     for ((column, plan), tracked) in columns.iter_mut().zip(plans.iter_mut()).zip(tracked) {
-        if !has_names {
-            column.name = tracked.name.clone();
-        }
+        column.name = tracked.name.clone();
         if !has_signedness && tracked.unsigned && !plan.unsigned {
             plan.unsigned = true;
             column.sql_type = format!("{} unsigned", column.sql_type).into();
@@ -483,16 +493,11 @@ fn complete_from_tracked(
                 if let (TextEncoding::Unspecified, Some(name)) = (&*encoding, &tracked.collation) {
                     *encoding = TextEncoding::from_collation_name(name);
                 }
-                if tracked.json
-                    && let ColumnKind::Blob { length_bytes, .. } = plan.kind
-                {
-                    plan.kind = ColumnKind::JsonText { length_bytes };
-                    column.sql_type = "json".into();
-                }
             }
             _ => {}
         }
     }
+    mark_json_by_name(columns, plans, tracked);
 }
 
 fn meta_byte(meta: &[u8], i: usize) -> u8 {
