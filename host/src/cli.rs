@@ -38,6 +38,9 @@ pub enum Command {
         #[command(subcommand)]
         command: BinlogCommand,
     },
+    /// Check the configured MySQL/MariaDB server for capture (binlog settings, privileges,
+    /// server_id): one line per check; exit 1 when any check fails.
+    Check(ConfigArgs),
     /// Check a configuration file and exit: 0 when valid, 2 with the reason when not.
     Validate {
         /// The configuration file.

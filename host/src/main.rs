@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Binlog {
             command: BinlogCommand::Dump { files },
         } => return dump(files),
+        Command::Check(args) => return wproc::source::mysql::preflight::main(&args.config),
         Command::Run(args) => (args.config.clone(), Halves::All),
         Command::Capture(args) => (args.config.clone(), Halves::CaptureOnly),
     };
