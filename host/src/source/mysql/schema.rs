@@ -16,6 +16,8 @@ use super::filter::Filter;
 use super::tracker::{TrackedColumn, type_agrees};
 use crate::event::Column;
 
+/// Most columns a MySQL or MariaDB table can have.
+const MAX_COLUMNS: usize = 4096;
 /// The MySQL collation id of the `binary` character set.
 const BINARY_COLLATION: u16 = 63;
 
@@ -232,6 +234,12 @@ impl TableInfo {
         let db: Arc<str> = tme.database_name().as_ref().into();
         let table: Arc<str> = tme.table_name().as_ref().into();
         let count = tme.columns_count() as usize;
+        if count > MAX_COLUMNS {
+            return Err(SchemaError::Malformed(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{count} columns (a table has at most {MAX_COLUMNS})"),
+            )));
+        }
         let extractor = OptionalMetaExtractor::new(tme.iter_optional_meta())?;
         let mut signedness = extractor.iter_signedness();
         let mut charsets = extractor.iter_charset();

@@ -103,8 +103,12 @@ pub fn decode_reader(
         if (size as usize) < EVENT_HEADER_LEN || size > MAX_EVENT_BYTES {
             return Err(error(offset, format!("impossible event size {size}")));
         }
-        buf.resize(size as usize, 0);
-        let body = read_full(&mut input, &mut buf[EVENT_HEADER_LEN..])
+        // Read the body without trusting `size` for the allocation: a corrupt size on a short
+        // input must not reserve a gigabyte.
+        buf.truncate(EVENT_HEADER_LEN);
+        let body = (&mut input)
+            .take(u64::from(size) - EVENT_HEADER_LEN as u64)
+            .read_to_end(&mut buf)
             .map_err(|e| error(offset, e.to_string()))?;
         if body < size as usize - EVENT_HEADER_LEN {
             return Err(error(
