@@ -245,3 +245,46 @@ fn gtid_start_resume_and_purged_position() {
         "the error names the purged position {file}:{offset}; log:\n{log}"
     );
 }
+
+#[test]
+fn reconnects_when_the_server_drops_the_stream() {
+    let db = MariaDb::start().unwrap();
+    sql(
+        &db,
+        &[
+            "CREATE TABLE r (id INT PRIMARY KEY)",
+            "INSERT INTO r VALUES (1)",
+        ],
+    );
+    let ws = workspace(&db, "earliest", "");
+    let child = ws.spawn_run().unwrap();
+    let out = ws.out();
+    assert!(wait_until(Duration::from_secs(30), || {
+        row_events(&out, "r").is_ok_and(|e| e.len() == 1)
+    }));
+    // Kill the binlog dump thread: capture reconnects from its checkpoint, losing nothing and
+    // repeating nothing.
+    let threads = db
+        .root_sql("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'")
+        .unwrap();
+    assert!(!threads.trim().is_empty(), "no dump thread");
+    for id in threads.split_whitespace() {
+        db.root_sql(&format!("KILL {id}")).unwrap();
+    }
+    sql(
+        &db,
+        &["INSERT INTO r VALUES (2)", "INSERT INTO r VALUES (3)"],
+    );
+    let landed = wait_until(Duration::from_secs(30), || {
+        row_events(&out, "r").is_ok_and(|e| e.len() >= 3)
+    });
+    stop(&ws, child);
+    assert!(landed, "log:\n{}", ws.log());
+    let ids: Vec<i64> = row_events(&out, "r")
+        .unwrap()
+        .iter()
+        .map(|e| e["after"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert!(ws.log().contains("reconnecting"), "{}", ws.log());
+}

@@ -3,8 +3,10 @@
 //! A [`TableInfo`] turns the TABLE_MAP's column types, type metadata and optional metadata
 //! (`binlog_row_metadata=FULL` or `MINIMAL`: names, signedness, charsets, ENUM/SET labels) into
 //! one [`ColumnPlan`] per column, so that decoding a row does no metadata work at all. Without
-//! optional metadata columns are named `@1`, `@2`, … and integers decode as signed: that is what
-//! the binlog says, and `wproc check` warns about it.
+//! optional metadata, names, signedness and labels come from the schema tracker
+//! (`tracker.rs`, which also states the policy when they cannot); offline, columns are named
+//! `@1`, `@2`, … and integers decode as signed: that is what the binlog says, and `wproc check`
+//! warns about it.
 
 use std::sync::Arc;
 
