@@ -46,6 +46,11 @@ pub struct MariaDb {
 impl MariaDb {
     /// Starts a fresh server in a temporary directory.
     pub fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// Starts a fresh server with extra `my.cnf` lines (`NAME=VALUE`; later lines override).
+    pub fn start_with(options: &[&str]) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("wproc-mariadb-")
             .tempdir()?;
@@ -54,6 +59,7 @@ impl MariaDb {
             .args(["start", "--dir"])
             .arg(dir.path())
             .args(["--port", &port.to_string()])
+            .args(options.iter().flat_map(|o| ["--option", o]))
             .stderr(Stdio::inherit())
             .output()
             .context("running tests/harness/mariadb.sh")?;
@@ -64,6 +70,11 @@ impl MariaDb {
             );
         }
         Ok(Self { dir, port })
+    }
+
+    /// The server's binlog directory (files `mariadb-bin.NNNNNN`).
+    pub fn binlog_dir(&self) -> PathBuf {
+        self.dir.path().join("binlog")
     }
 
     /// A connection URL for the test user.
