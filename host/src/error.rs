@@ -4,6 +4,7 @@ use crate::config::ConfigError;
 use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::transport::local::LocalLogError;
+use crate::transport::sls::SlsTransportError;
 
 /// Any failure that stops a wproc command.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum Error {
     /// The local log failed.
     #[error(transparent)]
     LocalLog(#[from] LocalLogError),
+    /// The SLS transport failed.
+    #[error(transparent)]
+    Sls(#[from] SlsTransportError),
     /// The sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
@@ -33,6 +37,7 @@ impl Error {
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
             Error::Sink(e) => e.is_retriable(),
+            Error::Sls(e) => e.is_retriable(),
         }
     }
 }

@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::sink::Sink;
 use crate::source::{MysqlSource, SourceConfig};
-use crate::transport::{LocalLog, TransportConfig};
+use crate::transport::sls::SlsTransportConfig;
+use crate::transport::{CaptureTransport, LocalLog, TransportConfig};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +35,28 @@ pub enum Halves {
 
 /// Runs the pipeline described by `config` until `shutdown` is cancelled or a task fails.
 pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) -> Result<(), Error> {
-    let TransportConfig::Local(log_config) = &config.transport;
+    if let TransportConfig::Sls(sls) = &config.transport {
+        return run_sls(&config, sls, halves, shutdown).await;
+    }
+    let TransportConfig::Local(log_config) = &config.transport else {
+        return Err(Error::Internal("unhandled transport".into()));
+    };
     let log = LocalLog::open(log_config)?;
     let mut tasks: JoinSet<Result<(), Error>> = JoinSet::new();
 
     match (&config.source, halves) {
         (Some(SourceConfig::Mysql(mysql)), _) => {
             let source = MysqlSource::new(mysql.clone());
-            tasks.spawn(capture::run(source, log.clone(), shutdown.clone()));
+            let appender = tokio::task::spawn_blocking({
+                let log = log.clone();
+                move || log.appender()
+            })
+            .await??;
+            let transport = CaptureTransport::Local {
+                log: log.clone(),
+                appender: Some(appender),
+            };
+            tasks.spawn(capture::run(source, transport, shutdown.clone()));
         }
         (None, Halves::CaptureOnly) => {
             return Err(Error::Internal(
@@ -71,4 +86,33 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// The SLS transport: `wproc capture` runs the producer; `wproc run` runs the consumer-group
+/// member (capture is a separate process, as ilogtail was: a `[source]` is ignored by `run`).
+async fn run_sls(
+    config: &Config,
+    sls: &SlsTransportConfig,
+    halves: Halves,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    match (halves, &config.source) {
+        (Halves::CaptureOnly, Some(SourceConfig::Mysql(mysql))) => {
+            let transport = CaptureTransport::open(&config.transport).await?;
+            capture::run(MysqlSource::new(mysql.clone()), transport, shutdown).await
+        }
+        (Halves::CaptureOnly, None) => Err(Error::Internal(
+            "`wproc capture` needs a [source] section".into(),
+        )),
+        (Halves::All, source) => {
+            if source.is_some() {
+                tracing::warn!(
+                    message = "With [transport.sls], `wproc run` only consumes; run `wproc capture` for the [source]."
+                );
+            }
+            let handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+            crate::transport::sls::consumer::run(sls, handler, config.sink.batch_limits(), shutdown)
+                .await
+        }
+    }
 }
