@@ -210,12 +210,81 @@ for shard in shards:
     check(checkpoints.get(shard) == ends[shard],
           "worker checkpoint of shard %d is %r, end is %r" % (shard, checkpoints.get(shard), ends[shard]))
 
+# --- two ConsumerWorkers in one group: server-side assignment and hand-off ---------------------
+# worker-a starts alone and takes every shard; worker-b joins while logs keep arriving. The
+# server must move half the shards to worker-b only after worker-a released them (and flushed
+# their checkpoints), so that together they read every log exactly once.
+step("two ConsumerWorkers")
+pair = {"worker-a": collections.Counter(), "worker-b": collections.Counter()}
+
+
+def pair_worker(name):
+    class PairCollector(ConsumerProcessorBase):
+        def process(self, log_groups, check_point_tracker):
+            with lock:
+                pair[name].update(flatten(log_groups))
+            self.save_checkpoint(check_point_tracker)
+
+    cfg = LogHubConfig(ENDPOINT, args.akid, secret, P, LS, "cg-pair", name,
+                       cursor_position=CursorPosition.BEGIN_CURSOR,
+                       heartbeat_interval=1, data_fetch_interval=0.2)
+    return ConsumerWorker(PairCollector, consumer_option=cfg)
+
+
+def pair_total():
+    with lock:
+        return pair["worker-a"] + pair["worker-b"]
+
+
+worker_a = pair_worker("worker-a")
+worker_a.start()
+deadline = time.time() + 60
+while sum(pair_total().values()) < sum(expected.values()) and time.time() < deadline:
+    time.sleep(0.1)
+check(pair["worker-a"] == expected, "worker-a alone reads everything first")
+worker_b = pair_worker("worker-b")
+worker_b.start()
+late_seq = 0
+deadline = time.time() + 60
+while time.time() < deadline:
+    with lock:
+        b_started = sum(pair["worker-b"].values()) > 0
+    # Keep writing until worker-b has data (at least 40 logs, at most 200), then drain.
+    if late_seq < 40 or (not b_started and late_seq < 200):
+        items = [LogItem(timestamp=int(time.time()),
+                         contents=[("writer", "late"), ("seq", str(late_seq + k))]) for k in range(2)]
+        client.put_logs(PutLogsRequest(P, LS, "", "", items))
+        for k in range(2):
+            expected[("late", late_seq + k, "")] += 1
+        late_seq += 2
+    elif sum(pair_total().values()) >= sum(expected.values()):
+        break
+    time.sleep(0.1)
+step("pair consumed %d logs (worker-a %d, worker-b %d)" % (
+    sum(pair_total().values()), sum(pair["worker-a"].values()), sum(pair["worker-b"].values())))
+for w in (worker_a, worker_b):
+    w.shutdown()
+for w in (worker_a, worker_b):
+    w.join(60)
+    check(not w.is_alive(), "pair worker stops")
+total = pair_total()
+check(sum(pair["worker-b"].values()) > 0, "worker-b was handed shards")
+check(total == expected, "the pair read every log exactly once: missing %r, extra %r"
+      % (expected - total, total - expected))
+pair_checkpoints = {c["shard"]: c["checkpoint"]
+                    for c in client.get_check_point(P, LS, "cg-pair").get_consumer_group_check_points()}
+final_ends = {shard: client.get_cursor(P, LS, shard, "end").get_cursor() for shard in shards}
+check(pair_checkpoints == final_ends, "pair checkpoints %r != ends %r" % (pair_checkpoints, final_ends))
+
 print(json.dumps({
     "python_logs": py_seq,
     "groups": total_groups,
     "consumed": sum(consumed.values()),
     "ends": {str(k): v for k, v in ends.items()},
     "checkpoints": {str(k): v for k, v in checkpoints.items()},
+    "late_logs": late_seq,
+    "pair": {k: sum(v.values()) for k, v in pair.items()},
+    "pair_checkpoints": {str(k): v for k, v in pair_checkpoints.items()},
 }))
 sys.stdout.flush()
 step("done")

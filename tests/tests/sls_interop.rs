@@ -2,8 +2,10 @@
 //! into `~/.cache/wproc/venv-sls`) against `wproc sls-server`, mixed with wproc's own client:
 //! wproc writes, the SDK reads; the SDK writes (lz4 and uncompressed, load-balanced and by hash
 //! key), wproc reads; the SDK's `ConsumerWorker` consumes everything exactly once and its
-//! checkpoints, read back through wproc's client, sit at the end cursors. The SDK-side checks
-//! are in `tests/sls_interop/interop.py`.
+//! checkpoints, read back through wproc's client, sit at the end cursors; then two
+//! `ConsumerWorker`s share one group while logs keep arriving, the server hands half the shards
+//! from the first to the second, and together they read every log exactly once. The SDK-side
+//! checks are in `tests/sls_interop/interop.py`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -159,15 +161,29 @@ async fn python_sdk_and_wproc_client_interoperate() {
     for (seq, text) in &python_logs {
         assert_eq!(text, &format!("值-{seq} é \"quoted\" \n newline"));
     }
-    // The ConsumerWorker's checkpoints, as wproc sees them: every shard at its end cursor.
+    // The checkpoints, as wproc sees them: the single worker's at the ends of its time, the
+    // pair's at the final ends.
     let checkpoints = client.get_checkpoints("store", "cg-worker").await.unwrap();
     assert_eq!(checkpoints.len(), 4);
     for cp in checkpoints {
-        assert_eq!(cp.checkpoint, ends[&cp.shard], "shard {}", cp.shard);
-        assert_eq!(cp.consumer, "worker-1");
         assert_eq!(
-            summary["checkpoints"][cp.shard.to_string()],
+            summary["ends"][cp.shard.to_string()],
             cp.checkpoint.as_str()
         );
+        assert_eq!(cp.consumer, "worker-1");
     }
+    let checkpoints = client.get_checkpoints("store", "cg-pair").await.unwrap();
+    assert_eq!(checkpoints.len(), 4);
+    for cp in checkpoints {
+        assert_eq!(cp.checkpoint, ends[&cp.shard], "shard {}", cp.shard);
+        assert!(["worker-a", "worker-b"].contains(&cp.consumer.as_str()));
+    }
+    let (a, b) = (&summary["pair"]["worker-a"], &summary["pair"]["worker-b"]);
+    let late = summary["late_logs"].as_u64().unwrap();
+    assert_eq!(
+        a.as_u64().unwrap() + b.as_u64().unwrap(),
+        66 + late,
+        "{summary}"
+    );
+    assert!(b.as_u64().unwrap() > 0, "{summary}");
 }
