@@ -262,3 +262,22 @@ pub fn sigterm(child: &Child) {
         .args(["-TERM", &child.id().to_string()])
         .status();
 }
+
+/// Deterministic pseudo-random numbers (kill timing, corruption points), reproducible from a seed.
+pub struct Lcg(u64);
+
+impl Lcg {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// A number in `0..bound` (`bound` > 0).
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
