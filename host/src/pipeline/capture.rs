@@ -11,6 +11,7 @@ use tracing::{debug, info};
 
 use crate::error::Error;
 use crate::source::{MysqlSource, SourceBatch};
+use crate::telemetry::metrics::{self, Checkpoint, Stage};
 use crate::transport::CaptureTransport;
 
 /// Source batches buffered between the source and the appender.
@@ -33,6 +34,7 @@ pub async fn run(
     let source_task = tokio::spawn(source.run(resume, tx, shutdown.clone()));
 
     while let Some(first) = rx.recv().await {
+        let received_at = std::time::Instant::now();
         let mut events = first.events;
         let mut checkpoint = first.checkpoint;
         while events.len() < APPEND_MAX_EVENTS {
@@ -47,10 +49,14 @@ pub async fn run(
             }
         }
         let count = events.len();
+        metrics::events_in(Stage::Capture, count);
         let appended = transport.append(events, &shutdown).await?;
+        metrics::events_out(Stage::Capture, appended);
+        metrics::batch_latency(Stage::Capture, received_at.elapsed());
         debug!(message = "Appended.", received = count, appended);
         if let Some(cp) = checkpoint {
             transport.write_capture_checkpoint(cp).await?;
+            metrics::checkpoint_committed(Checkpoint::Capture);
         }
     }
     source_task.await??;

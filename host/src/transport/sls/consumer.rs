@@ -23,6 +23,7 @@ use crate::pipeline::process::BatchHandler;
 use crate::retry::Backoff;
 use crate::sink::BatchLimits;
 use crate::sls::{CursorFrom, LogGroup, SlsClient, SlsError, seq_to_cursor};
+use crate::telemetry::metrics::{self, Checkpoint, Component, ErrorClass, Stage};
 
 use super::config::SlsTransportConfig;
 use super::error::SlsTransportError;
@@ -66,11 +67,14 @@ impl ConsumerLag {
             entry.1 = committed;
             entry.0 = entry.0.max(committed);
         }
+        let lag = entry.0.saturating_sub(entry.1);
+        metrics::set_sls_consumer_lag(shard, i64::try_from(lag).unwrap_or(i64::MAX));
     }
 
     fn remove(&self, shard: u32) {
         let mut map = self.shards.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&shard);
+        metrics::clear_sls_consumer_lag(shard);
     }
 }
 
@@ -391,12 +395,19 @@ impl ShardWorker {
             return Ok(());
         }
         let events = std::mem::take(&mut pending.events);
+        let count = events.len();
+        metrics::events_in(Stage::Sink, count);
         let (start, end) = (pending.start, pending.end);
         self.ctx
             .handler
             .handle(self.shard as usize, start, end, events, &self.ctx.shutdown)
             .await?;
         self.commit(&pending.end_cursor).await?;
+        metrics::checkpoint_committed(Checkpoint::Process);
+        metrics::events_out(Stage::Sink, count);
+        if let Some(first_at) = pending.first_at {
+            metrics::batch_latency(Stage::Sink, first_at.elapsed());
+        }
         consumer_lag().update(self.shard, None, Some(end));
         debug!(message = "Committed.", shard = self.shard, start, end);
         pending.start = end;
@@ -446,6 +457,7 @@ impl ShardWorker {
             match call().await {
                 Ok(v) => return Ok(v),
                 Err(e) if e.is_retriable() && !self.ctx.shutdown.is_cancelled() => {
+                    metrics::error(Component::Sls, ErrorClass::Transient);
                     warn!(message = "SLS call failed; retrying.", shard = self.shard, error = %e);
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
@@ -479,6 +491,7 @@ async fn fetch(
                 p
             }
             Err(e) if e.is_retriable() => {
+                metrics::error(Component::Sls, ErrorClass::Transient);
                 warn!(message = "PullLogs failed; retrying.", shard, error = %e);
                 tokio::select! {
                     _ = stop.cancelled() => return Ok(()),
@@ -507,6 +520,7 @@ async fn fetch(
             }
         }
         let (groups, raw_bytes) = (pulled.groups, pulled.raw_size);
+        metrics::bytes(Stage::Process, raw_bytes);
         let logstore = ctx.logstore.clone();
         let from = cursor.clone();
         let (returned, events) = tokio::task::spawn_blocking(move || {
@@ -515,6 +529,9 @@ async fn fetch(
         })
         .await?;
         decoder = returned;
+        if let Ok(events) = &events {
+            metrics::events_in(Stage::Process, events.len());
+        }
         let fetched = Fetched {
             start: seq,
             end: next,

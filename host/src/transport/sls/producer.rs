@@ -14,6 +14,7 @@ use crate::fsutil;
 use crate::retry::Backoff;
 use crate::sls::{ClientOptions, LogGroup, ShardInfo, SlsClient, SlsEndpoint, hash_key_for};
 use crate::source::SourceCheckpoint;
+use crate::telemetry::metrics::{self, Component, ErrorClass};
 
 use super::config::SlsTransportConfig;
 use super::error::SlsTransportError;
@@ -236,6 +237,7 @@ async fn put_with_retry(
                 return Ok(());
             }
             Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
+                metrics::error(Component::Sls, ErrorClass::Transient);
                 warn!(message = "PutLogs failed; retrying.", error = %e, shard);
                 tokio::time::sleep(backoff.next_delay()).await;
             }
