@@ -4,7 +4,9 @@ use super::*;
 fn minimal_config_gets_the_embedded_defaults() {
     let config = Config::from_toml("version = 1\n", "inline").unwrap();
     assert!(config.source.is_none());
-    let TransportConfig::Local(log) = &config.transport;
+    let TransportConfig::Local(log) = &config.transport else {
+        panic!("the default transport is the local log")
+    };
     assert_eq!(log.dir, std::path::PathBuf::from("wproc-data/log"));
     let SinkConfig::Files(files) = &config.sink;
     assert_eq!(files.path, "{db}/{table}/dt={date}");
