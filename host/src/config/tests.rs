@@ -6,7 +6,9 @@ fn minimal_config_gets_the_embedded_defaults() {
     assert!(config.source.is_none());
     let TransportConfig::Local(log) = &config.transport;
     assert_eq!(log.dir, std::path::PathBuf::from("wproc-data/log"));
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("the default sink is files")
+    };
     assert_eq!(files.path, "{db}/{table}/dt={date}");
 }
 
