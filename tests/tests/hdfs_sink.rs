@@ -260,3 +260,230 @@ fn an_outage_is_retried_then_given_up_with_a_definite_error() {
         .unwrap();
     assert_eq!(hdfs.json_lines("/out").unwrap().len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// End to end: MariaDB -> `wproc run` with [sink.hdfs] -> HDFS
+
+/// Every JSON line of the final files under `root`, read through hdfs-native (fast, for
+/// polling; the assertions use FsShell).
+fn landed(
+    rt: &tokio::runtime::Runtime,
+    client: &hdfs_native::Client,
+    root: &str,
+) -> Vec<serde_json::Value> {
+    rt.block_on(async {
+        let Ok(listing) = client.list_status(root, true).await else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for status in listing {
+            let name = status.path.rsplit('/').next().unwrap_or_default();
+            if status.isdir || !name.starts_with("part-") {
+                continue;
+            }
+            let Ok(mut reader) = client.read(&status.path).await else {
+                continue;
+            };
+            let len = reader.file_length();
+            let Ok(bytes) = reader.read_bytes(len).await else {
+                continue;
+            };
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                lines.push(serde_json::from_str(line).unwrap());
+            }
+        }
+        lines
+    })
+}
+
+fn hdfs_workspace(db: &wproc_tests::MariaDb, hdfs: &Hdfs) -> wproc_tests::Workspace {
+    wproc_tests::Workspace::with_sink(
+        db,
+        &format!(
+            "[sink.hdfs]\nurl = \"{}\"\ndir = \"/mysqlbinlog\"\nmax_wait = \"200ms\"\n\
+             op_timeout = \"10s\"\n",
+            hdfs.url
+        ),
+    )
+    .unwrap()
+}
+
+/// Inserts ids `from..to` into `t`, `per_tx` rows per transaction, pausing `pause` between.
+async fn insert_rows(pool: &mysql_async::Pool, from: i64, to: i64, per_tx: i64, pause: Duration) {
+    use mysql_async::prelude::Queryable;
+    let mut conn = pool.get_conn().await.unwrap();
+    let mut id = from;
+    while id < to {
+        let mut t = conn.start_transaction(Default::default()).await.unwrap();
+        for k in id..(id + per_tx).min(to) {
+            t.exec_drop("INSERT INTO t VALUES (?, ?)", (k, format!("v{k}")))
+                .await
+                .unwrap();
+        }
+        t.commit().await.unwrap();
+        id += per_tx;
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// The ids of the inserts into `t` in `lines`, sorted, after checking that no source position
+/// occurs twice.
+fn inserted_ids(lines: &[serde_json::Value]) -> Vec<i64> {
+    let rows: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["table"] == "t" && v["op"] == "insert")
+        .collect();
+    let positions: std::collections::HashSet<_> =
+        rows.iter().map(|v| wproc_tests::position_key(v)).collect();
+    assert_eq!(positions.len(), rows.len(), "an event landed twice");
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .map(|v| v["after"]["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn setup_e2e() -> (
+    wproc_tests::MariaDb,
+    Hdfs,
+    tokio::runtime::Runtime,
+    mysql_async::Pool,
+) {
+    use mysql_async::prelude::Queryable;
+    let db = wproc_tests::MariaDb::start().unwrap();
+    let hdfs = Hdfs::start().unwrap();
+    let rt = runtime();
+    let pool = db.pool();
+    rt.block_on(async {
+        let mut conn = pool.get_conn().await.unwrap();
+        conn.query_drop("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(32))")
+            .await
+            .unwrap();
+    });
+    (db, hdfs, rt, pool)
+}
+
+#[test]
+fn mariadb_rows_land_in_hdfs_exactly_once_across_a_namenode_restart() {
+    let (db, hdfs, rt, pool) = setup_e2e();
+    let ws = hdfs_workspace(&db, &hdfs);
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&hdfs.url)
+        .build()
+        .unwrap();
+    let mut child = ws.spawn_run().unwrap();
+    rt.block_on(insert_rows(&pool, 0, 200, 10, Duration::from_millis(5)));
+    let first = wproc_tests::wait_until(Duration::from_secs(60), || {
+        inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() >= 200
+    });
+    assert!(first, "first rows did not land; log:\n{}", ws.log());
+
+    // Rows keep coming while the NameNode restarts.
+    let writer = {
+        let pool = pool.clone();
+        rt.spawn(async move { insert_rows(&pool, 200, 600, 10, Duration::from_millis(20)).await })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    hdfs.restart_namenode().unwrap();
+    rt.block_on(writer).unwrap();
+    let all = wproc_tests::wait_until(Duration::from_secs(90), || {
+        inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() >= 600
+    });
+    wproc_tests::sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(
+        all,
+        "rows did not land after the restart; log:\n{}",
+        ws.log()
+    );
+    assert!(status.success(), "exit {status}; log:\n{}", ws.log());
+
+    // What Hadoop's own client sees: every row exactly once, in the default layout.
+    let files = hdfs.final_files("/mysqlbinlog").unwrap();
+    let rows_dir = format!("/mysqlbinlog/wproc_test/t/dt={}/", today());
+    assert!(
+        files
+            .iter()
+            .filter(|f| !f.contains("/_ddl/"))
+            .all(|f| f.starts_with(&rows_dir)),
+        "{files:?}"
+    );
+    let lines = hdfs.json_lines("/mysqlbinlog").unwrap();
+    assert_eq!(inserted_ids(&lines), (0..600).collect::<Vec<_>>());
+    let no_temporaries = hdfs.fs(&["-ls", "-R", "/mysqlbinlog"]).unwrap();
+    assert!(!no_temporaries.contains("/."), "{no_temporaries}");
+    drop(pool);
+}
+
+/// Today's `YYYY-MM-DD` (UTC), as FsShell's clock and the binlog's commit times see it.
+fn today() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%F"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Deterministic pseudo-random numbers for kill timing.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments_lands_every_row_in_hdfs_exactly_once() {
+    const ROWS: i64 = 3000;
+    let (db, hdfs, rt, pool) = setup_e2e();
+    let ws = hdfs_workspace(&db, &hdfs);
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&hdfs.url)
+        .build()
+        .unwrap();
+    let writer = {
+        let pool = pool.clone();
+        rt.spawn(async move { insert_rows(&pool, 0, ROWS, 5, Duration::from_millis(10)).await })
+    };
+    let mut rng = Lcg(std::process::id() as u64);
+    let mut child = ws.spawn_run().unwrap();
+    let mut kills = 0;
+    while !writer.is_finished() || kills < 12 {
+        std::thread::sleep(Duration::from_millis(400 + rng.next(1600)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        child = ws.spawn_run().unwrap();
+    }
+    rt.block_on(writer).unwrap();
+    let caught_up = wproc_tests::wait_until(Duration::from_secs(120), || {
+        inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() as i64 >= ROWS
+    });
+    wproc_tests::sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(
+        caught_up,
+        "rows did not land after {kills} kills; log:\n{}",
+        ws.log()
+    );
+    assert!(status.success(), "exit {status}; log:\n{}", ws.log());
+    let lines = hdfs.json_lines("/mysqlbinlog").unwrap();
+    assert_eq!(
+        inserted_ids(&lines),
+        (0..ROWS).collect::<Vec<_>>(),
+        "after {kills} kills"
+    );
+    let log = ws.log();
+    eprintln!(
+        "hdfs kill/restart: {kills} SIGKILLs, {ROWS} rows exactly once; {} batches completed and \
+         {} temporaries removed by sink recovery",
+        log.matches("Completing a batch").count(),
+        log.matches("Removing a temporary").count(),
+    );
+    drop(pool);
+}
