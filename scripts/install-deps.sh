@@ -18,3 +18,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   echo "install-deps: rustup target add wasm32-wasip2"
   rustup target add wasm32-wasip2
 fi
+# The HDFS tests' cluster: Java 17 and the Hadoop 2.7.3 jars (cached in ~/.cache/wproc/hadoop).
+if ! "$(dirname "$0")/../tests/harness/hdfs.sh" fetch >/dev/null; then
+  echo "install-deps: tests/harness/hdfs.sh fetch failed (Java or the Hadoop jars)" >&2
+  exit 1
+fi
