@@ -124,6 +124,11 @@ pub struct Workspace {
 impl Workspace {
     /// Writes a config that reads `db` from its earliest binlog.
     pub fn new(db: &MariaDb) -> Result<Self> {
+        Self::with_sink(db, "[sink.files]\ndir = \"out\"\nmax_wait = \"300ms\"\n")
+    }
+
+    /// Like [`Workspace::new`], with `sink` (a TOML `[sink.…]` section) as the sink.
+    pub fn with_sink(db: &MariaDb, sink: &str) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("wproc-e2e-").tempdir()?;
         let config = format!(
             r#"version = 1
@@ -137,10 +142,7 @@ server_id = 5001
 [transport.local]
 dir = "log"
 shards = 2
-[sink.files]
-dir = "out"
-max_wait = "300ms"
-"#,
+{sink}"#,
             port = db.port
         );
         std::fs::write(dir.path().join("wproc.toml"), config)?;
@@ -290,5 +292,109 @@ impl Lcg {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % bound
+    }
+}
+
+/// A private single-node HDFS (Hadoop 2.7.3 NameNode and DataNode) started by
+/// `tests/harness/hdfs.sh` in its own directory, stopped on drop.
+pub struct Hdfs {
+    dir: tempfile::TempDir,
+    /// `hdfs://127.0.0.1:PORT`.
+    pub url: String,
+    /// The cluster's `core-site.xml`/`hdfs-site.xml` directory.
+    pub conf_dir: PathBuf,
+}
+
+impl Hdfs {
+    /// Starts a fresh, empty cluster (installs Java and the jars on first use).
+    pub fn start() -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("wproc-hdfs-").tempdir()?;
+        let vars = Self::harness(dir.path(), &["start"])?;
+        let get = |key: &str| {
+            vars.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(str::to_owned)
+                .with_context(|| format!("hdfs.sh start printed no {key}: {vars}"))
+        };
+        Ok(Self {
+            url: get("HDFS_URL")?,
+            conf_dir: PathBuf::from(get("HDFS_CONF_DIR")?),
+            dir,
+        })
+    }
+
+    fn harness(dir: &Path, args: &[&str]) -> Result<String> {
+        let out = Command::new(repo_root().join("tests/harness/hdfs.sh"))
+            .arg(args[0])
+            .arg("--dir")
+            .arg(dir)
+            .args(&args[1..])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running tests/harness/hdfs.sh")?;
+        if !out.status.success() {
+            bail!(
+                "hdfs.sh {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Hadoop's own FsShell (`hdfs dfs ARGS`); its stdout.
+    pub fn fs(&self, args: &[&str]) -> Result<String> {
+        let mut all = vec!["fs", "--"];
+        all.extend_from_slice(args);
+        Self::harness(self.dir.path(), &all)
+    }
+
+    /// Stops the NameNode and starts it again on the same data; returns once it serves.
+    pub fn restart_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["restart-namenode"]).map(drop)
+    }
+
+    /// Stops the NameNode only (an outage until [`Hdfs::start_namenode`]).
+    pub fn stop_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["stop-namenode"]).map(drop)
+    }
+
+    /// Starts the NameNode again after [`Hdfs::stop_namenode`].
+    pub fn start_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["start-namenode"]).map(drop)
+    }
+
+    /// The final batch files (`part-*`) under `root`, as FsShell lists them, sorted.
+    pub fn final_files(&self, root: &str) -> Result<Vec<String>> {
+        let listing = self.fs(&["-ls", "-R", root])?;
+        let mut files: Vec<String> = listing
+            .lines()
+            .filter(|l| l.starts_with('-'))
+            .filter_map(|l| l.split_whitespace().last())
+            .filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with("part-")))
+            .map(str::to_owned)
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every JSON line of the final files under `root`, read by FsShell `-text` (which
+    /// decompresses gzip), in file order.
+    pub fn json_lines(&self, root: &str) -> Result<Vec<serde_json::Value>> {
+        let files = self.final_files(root)?;
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec!["-text"];
+        args.extend(files.iter().map(String::as_str));
+        self.fs(&args)?
+            .lines()
+            .map(|l| serde_json::from_str(l).with_context(|| format!("bad JSON line: {l}")))
+            .collect()
+    }
+}
+
+impl Drop for Hdfs {
+    fn drop(&mut self) {
+        let _ = Self::harness(self.dir.path(), &["stop"]);
     }
 }
