@@ -151,3 +151,60 @@ fn sigterm_mid_run_keeps_every_acknowledged_row() {
     );
     drop(pool);
 }
+
+/// A drain that cannot finish (the source is stuck in a connection handshake to a server that
+/// accepted the connection and never answers) ends at `drain_timeout` with exit code 124.
+/// Meanwhile `/health` is 200 and `/ready` is 503, naming the source.
+#[test]
+fn drain_timeout_exits_124_when_the_drain_cannot_finish() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    // Accept and hold connections without a byte of handshake.
+    let held = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().take(4) {
+            held.push(stream);
+        }
+        held
+    });
+    let dir = tempfile::Builder::new().prefix("wproc-drain-").tempdir().unwrap();
+    let config = format!(
+        r#"version = 1
+[source.mysql]
+port = {silent_port}
+user = "wproc"
+password = "${{TEST_MYSQL_PASSWORD}}"
+connect_timeout = "10m"
+[transport.local]
+dir = "log"
+[sink.files]
+dir = "out"
+"#
+    );
+    std::fs::write(dir.path().join("wproc.toml"), config).unwrap();
+    let ws = Workspace { dir };
+    let metrics_port = wproc_tests::free_port();
+    let listen = format!("127.0.0.1:{metrics_port}");
+    let mut child = ws
+        .spawn_run_with(&["--drain-timeout", "1s", "--metrics-listen", &listen])
+        .unwrap();
+    let ready = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", metrics_port)).ok()?;
+        use std::io::{Read, Write};
+        write!(stream, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        Some(response)
+    };
+    let not_ready = wait_until(Duration::from_secs(30), || {
+        ready("/ready").is_some_and(|r| r.starts_with("HTTP/1.0 503") && r.contains("source"))
+    });
+    assert!(not_ready, "/ready did not report the source; log:\n{}", ws.log());
+    assert!(ready("/health").is_some_and(|r| r.starts_with("HTTP/1.0 200")));
+
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(124), "log:\n{}", ws.log());
+    assert!(ws.log().contains("Drain timeout passed"), "log:\n{}", ws.log());
+    drop(held);
+}
