@@ -1,7 +1,7 @@
 //! The top-level error: every component's error, and whether a retry may help.
 
 use crate::config::ConfigError;
-use crate::sink::FilesSinkError;
+use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::telemetry::metrics::Component;
 use crate::transport::local::LocalLogError;
@@ -18,9 +18,9 @@ pub enum Error {
     /// The local log failed.
     #[error(transparent)]
     LocalLog(#[from] LocalLogError),
-    /// The files sink failed.
+    /// The sink failed.
     #[error(transparent)]
-    FilesSink(#[from] FilesSinkError),
+    Sink(#[from] SinkError),
     /// The metrics endpoint could not listen on its address.
     #[error("cannot serve metrics on {addr}: {source}")]
     Telemetry {
@@ -41,7 +41,7 @@ impl Error {
             Error::Config(_) | Error::Internal(_) | Error::Telemetry { .. } => false,
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
-            Error::FilesSink(e) => e.is_retriable(),
+            Error::Sink(e) => e.is_retriable(),
         }
     }
 }
@@ -53,7 +53,7 @@ impl Error {
             Error::Config(_) | Error::Internal(_) | Error::Telemetry { .. } => Component::Pipeline,
             Error::Mysql(_) => Component::Mysql,
             Error::LocalLog(_) => Component::LocalLog,
-            Error::FilesSink(_) => Component::Files,
+            Error::Sink(e) => e.component(),
         }
     }
 }

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Binlog {
             command: BinlogCommand::Dump { files },
         } => return dump(files, show_progress),
+        Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
         Command::Run(args) => (args, Halves::All),
         Command::Capture(args) => (args, Halves::CaptureOnly),
     };

@@ -167,7 +167,10 @@ fn drain_timeout_exits_124_when_the_drain_cannot_finish() {
         }
         held
     });
-    let dir = tempfile::Builder::new().prefix("wproc-drain-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("wproc-drain-")
+        .tempdir()
+        .unwrap();
     let config = format!(
         r#"version = 1
 [source.mysql]
@@ -199,12 +202,20 @@ dir = "out"
     let not_ready = wait_until(Duration::from_secs(30), || {
         ready("/ready").is_some_and(|r| r.starts_with("HTTP/1.0 503") && r.contains("source"))
     });
-    assert!(not_ready, "/ready did not report the source; log:\n{}", ws.log());
+    assert!(
+        not_ready,
+        "/ready did not report the source; log:\n{}",
+        ws.log()
+    );
     assert!(ready("/health").is_some_and(|r| r.starts_with("HTTP/1.0 200")));
 
     sigterm(&child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(124), "log:\n{}", ws.log());
-    assert!(ws.log().contains("Drain timeout passed"), "log:\n{}", ws.log());
+    assert!(
+        ws.log().contains("Drain timeout passed"),
+        "log:\n{}",
+        ws.log()
+    );
     drop(held);
 }

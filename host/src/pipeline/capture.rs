@@ -52,6 +52,8 @@ pub async fn run(
             }
         }
         let count = events.len();
+        // What the source handed on is what capture received.
+        metrics::events_out(Stage::Source, count);
         metrics::events_in(Stage::Capture, count);
         let (returned, result) = tokio::task::spawn_blocking(move || {
             let result = appender.append(events);

@@ -21,7 +21,7 @@ pub mod capture;
 pub mod process;
 pub mod shutdown;
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -29,7 +29,7 @@ use tracing::error;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::sink::{FilesSink, SinkConfig};
+use crate::sink::Sink;
 use crate::source::{MysqlSource, SourceConfig};
 use crate::telemetry::MetricsServer;
 use crate::telemetry::health::{self, Part};
@@ -78,6 +78,8 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
     match (&config.source, halves) {
         (Some(SourceConfig::Mysql(mysql)), _) => {
             let source = MysqlSource::new(mysql.clone());
+            let lag = source.lag();
+            metrics::set_replication_lag_fn(move || Duration::from_secs(lag.seconds()));
             let (log, shutdown, captured) =
                 (log.clone(), shutdown.clone(), process_shutdown.clone());
             tasks.spawn(async move {
@@ -94,12 +96,11 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
         (None, Halves::All) => {}
     }
     if halves == Halves::All {
-        let SinkConfig::Files(files) = &config.sink;
-        let sink = Arc::new(FilesSink::new(files).map_err(Error::Internal)?);
-        let settings = process::ProcessSettings::from_config(files, &log_config.group);
+        let handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+        let settings = process::ProcessSettings::new(config.sink.batch_limits(), &log_config.group);
         tasks.spawn(process::run(
             log.clone(),
-            sink,
+            handler,
             settings,
             process_shutdown.clone(),
         ));

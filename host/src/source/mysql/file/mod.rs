@@ -18,6 +18,7 @@ use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
 
 use super::decoder::EventDecoder;
 use super::error::MysqlError;
+use super::filter::Filter;
 use crate::event::ChangeEvent;
 use crate::position::BinlogPosition;
 
@@ -39,13 +40,34 @@ pub struct DumpStats {
 
 /// Decodes every event of the binlog file at `path` and calls `emit` for each change event in
 /// order. A trailing transaction without its commit is emitted too.
-pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<DumpStats, MysqlError> {
+pub fn dump_file(path: &Path, emit: impl FnMut(&ChangeEvent)) -> Result<DumpStats, MysqlError> {
     let name: Arc<str> = Arc::from(
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default()
             .as_ref(),
     );
+    let file = File::open(path).map_err(|e| MysqlError::Decode {
+        what: "binlog file",
+        position: BinlogPosition::new(name.clone(), 0),
+        table: String::new(),
+        message: format!("cannot open {}: {e}", path.display()),
+    })?;
+    decode_reader(name, BufReader::with_capacity(1 << 20, file), emit)
+}
+
+/// Decodes a whole binlog file held in memory (named `memory` in errors) and drops the events:
+/// the entry point for fuzzing. Never panics; a malformed input is an `Err`.
+pub fn decode_bytes(bytes: &[u8]) -> Result<DumpStats, MysqlError> {
+    decode_reader(Arc::from("memory"), bytes, |_| {})
+}
+
+/// Decodes a binlog file from `input`, `name` naming it in positions and errors.
+pub fn decode_reader(
+    name: Arc<str>,
+    mut input: impl Read,
+    mut emit: impl FnMut(&ChangeEvent),
+) -> Result<DumpStats, MysqlError> {
     let at = |offset: u64| BinlogPosition::new(name.clone(), offset);
     let error = |offset: u64, message: String| MysqlError::Decode {
         what: "binlog file",
@@ -53,9 +75,6 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         table: String::new(),
         message,
     };
-    let file =
-        File::open(path).map_err(|e| error(0, format!("cannot open {}: {e}", path.display())))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 4];
     if read_full(&mut input, &mut magic).map_err(|e| error(0, e.to_string()))? != 4
         || magic != MAGIC
@@ -63,7 +82,7 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         return Err(error(0, "not a binlog file (no \\xfebin magic)".into()));
     }
     let mut reader = EventStreamReader::new(BinlogVersion::Version4);
-    let mut decoder = EventDecoder::new(None, FILE_BATCH_EVENTS);
+    let mut decoder = EventDecoder::new(None, FILE_BATCH_EVENTS, Arc::new(Filter::default()));
     decoder.file = name.clone();
     let mut stats = DumpStats::default();
     let mut offset = MAGIC.len() as u64;
@@ -114,6 +133,7 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             }
             Ok(())
         };
+        handle(&event, &mut decoder)?;
         if event.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
             let payload = event
                 .read_event::<TransactionPayloadEvent<'_>>()
@@ -125,8 +145,6 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             {
                 handle(&inner_event, &mut decoder)?;
             }
-        } else {
-            handle(&event, &mut decoder)?;
         }
         offset += u64::from(size);
     }
