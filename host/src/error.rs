@@ -58,7 +58,7 @@ impl Error {
             Error::Config(_) | Error::Internal(_) | Error::Telemetry { .. } => Component::Pipeline,
             Error::Mysql(_) => Component::Mysql,
             Error::LocalLog(_) => Component::LocalLog,
-            Error::Sink(_) => Component::Files,
+            Error::Sink(e) => e.component(),
             Error::Sls(_) => Component::Sls,
         }
     }

@@ -151,12 +151,18 @@ shards = 2
 
     /// Starts `wproc run` in this directory.
     pub fn spawn_run(&self) -> Result<Child> {
+        self.spawn_run_with(&[])
+    }
+
+    /// Starts `wproc run` in this directory with extra command-line arguments.
+    pub fn spawn_run_with(&self, args: &[&str]) -> Result<Child> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("wproc.log"))?;
         Command::new(wproc_bin())
             .arg("run")
+            .args(args)
             .current_dir(self.dir.path())
             .env("TEST_MYSQL_PASSWORD", "wproc")
             .stdout(log.try_clone()?)

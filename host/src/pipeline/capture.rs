@@ -49,6 +49,8 @@ pub async fn run(
             }
         }
         let count = events.len();
+        // What the source handed on is what capture received.
+        metrics::events_out(Stage::Source, count);
         metrics::events_in(Stage::Capture, count);
         let appended = transport.append(events, &shutdown).await?;
         metrics::events_out(Stage::Capture, appended);

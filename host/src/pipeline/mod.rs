@@ -21,6 +21,8 @@ pub mod capture;
 pub mod process;
 pub mod shutdown;
 
+use std::time::Duration;
+
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::error;
@@ -84,6 +86,8 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
     match (&config.source, halves) {
         (Some(SourceConfig::Mysql(mysql)), _) => {
             let source = MysqlSource::new(mysql.clone());
+            let lag = source.lag();
+            metrics::set_replication_lag_fn(move || Duration::from_secs(lag.seconds()));
             let appender = tokio::task::spawn_blocking({
                 let log = log.clone();
                 move || log.appender()
