@@ -38,6 +38,8 @@ pub enum Command {
         #[command(subcommand)]
         command: BinlogCommand,
     },
+    /// Run a local SLS-compatible server (for tests and demos) until SIGINT or SIGTERM.
+    SlsServer(crate::sls::server::SlsServerArgs),
     /// Check a configuration file and exit: 0 when valid, 2 with the reason when not.
     Validate {
         /// The configuration file.

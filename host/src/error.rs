@@ -1,7 +1,7 @@
 //! The top-level error: every component's error, and whether a retry may help.
 
 use crate::config::ConfigError;
-use crate::sink::FilesSinkError;
+use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::transport::local::LocalLogError;
 
@@ -17,9 +17,9 @@ pub enum Error {
     /// The local log failed.
     #[error(transparent)]
     LocalLog(#[from] LocalLogError),
-    /// The files sink failed.
+    /// The sink failed.
     #[error(transparent)]
-    FilesSink(#[from] FilesSinkError),
+    Sink(#[from] SinkError),
     /// A pipeline task panicked or was aborted: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -32,7 +32,7 @@ impl Error {
             Error::Config(_) | Error::Internal(_) => false,
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
-            Error::FilesSink(e) => e.is_retriable(),
+            Error::Sink(e) => e.is_retriable(),
         }
     }
 }

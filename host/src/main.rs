@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Binlog {
             command: BinlogCommand::Dump { files },
         } => return dump(files),
+        Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
         Command::Run(args) => (args.config.clone(), Halves::All),
         Command::Capture(args) => (args.config.clone(), Halves::CaptureOnly),
     };

@@ -13,15 +13,13 @@
 pub mod capture;
 pub mod process;
 
-use std::sync::Arc;
-
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::error;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::sink::{FilesSink, SinkConfig};
+use crate::sink::Sink;
 use crate::source::{MysqlSource, SourceConfig};
 use crate::transport::{LocalLog, TransportConfig};
 
@@ -53,10 +51,14 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
         (None, Halves::All) => {}
     }
     if halves == Halves::All {
-        let SinkConfig::Files(files) = &config.sink;
-        let sink = Arc::new(FilesSink::new(files).map_err(Error::Internal)?);
-        let settings = process::ProcessSettings::from_config(files, &log_config.group);
-        tasks.spawn(process::run(log.clone(), sink, settings, shutdown.clone()));
+        let handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+        let settings = process::ProcessSettings::new(config.sink.batch_limits(), &log_config.group);
+        tasks.spawn(process::run(
+            log.clone(),
+            handler,
+            settings,
+            shutdown.clone(),
+        ));
     }
 
     let mut first_error = None;

@@ -9,9 +9,9 @@ use tracing::info;
 
 use super::config::FilesSinkConfig;
 use super::error::FilesSinkError;
-use crate::event::{ChangeEvent, jsonl};
+use crate::event::jsonl;
 use crate::fsutil;
-use crate::sink::PathTemplate;
+use crate::sink::{OutputBatch, PathTemplate};
 
 const FINAL_PREFIX: &str = "part-";
 const TEMP_PREFIX: &str = ".part-";
@@ -83,9 +83,9 @@ impl FilesSink {
         &self.root
     }
 
-    /// Finishes or removes temporaries left by a crash and returns, per shard, the highest
-    /// offset that final files cover.
-    pub fn recover(&self) -> Result<HashMap<usize, u64>, FilesSinkError> {
+    /// Finishes or removes the temporaries of `shards` left by a crash and returns, per shard
+    /// of `shards`, the highest offset that final files cover.
+    pub fn recover(&self, shards: &[usize]) -> Result<HashMap<usize, u64>, FilesSinkError> {
         fsutil::create_dir_all_durable(&self.root)
             .map_err(FilesSinkError::at("creating", &self.root))?;
         let mut finals = BTreeSet::new();
@@ -103,6 +103,9 @@ impl FilesSink {
                     continue;
                 }
                 if let Some((id, temp)) = BatchId::parse(&entry.file_name().to_string_lossy()) {
+                    if !shards.contains(&id.shard) {
+                        continue;
+                    }
                     if temp {
                         temps.push((id, path));
                     } else {
@@ -134,30 +137,32 @@ impl FilesSink {
         Ok(ends)
     }
 
-    /// Writes the events of shard `shard`, offsets `[start, end)`, durably. Returns the number
-    /// of files written (0 for an empty batch). Safe to call again for the same range after a
-    /// failure: temporaries are rewritten from scratch.
-    pub fn write_batch(
-        &self,
-        shard: usize,
-        start: u64,
-        end: u64,
-        events: &[ChangeEvent],
-    ) -> Result<usize, FilesSinkError> {
-        let id = BatchId { shard, start, end };
+    /// Writes the events of `batch` durably. Returns the number of files written (0 for an
+    /// empty batch). Safe to call again for the same range after a failure: temporaries are
+    /// rewritten from scratch.
+    pub fn write_batch(&self, batch: &OutputBatch) -> Result<usize, FilesSinkError> {
+        let id = BatchId {
+            shard: batch.shard,
+            start: batch.start,
+            end: batch.end,
+        };
         let mut partitions: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
-        let mut last: Option<(&str, &str, u64, PathBuf)> = None;
-        for event in events {
+        let mut last: Option<(&str, &str, u64, Option<&str>, PathBuf)> = None;
+        for (i, event) in batch.events.iter().enumerate() {
             let hour = event.ts_ms / 3_600_000;
+            let route = batch.route(i);
             let dir = match &last {
-                Some((db, table, h, dir))
-                    if *db == &*event.db && *table == &*event.table && *h == hour =>
+                Some((db, table, h, r, dir))
+                    if *db == &*event.db
+                        && *table == &*event.table
+                        && *h == hour
+                        && *r == route =>
                 {
                     dir.clone()
                 }
                 _ => {
-                    let dir = self.template.render(event);
-                    last = Some((&event.db, &event.table, hour, dir.clone()));
+                    let dir = self.template.render(event, route);
+                    last = Some((&event.db, &event.table, hour, route, dir.clone()));
                     dir
                 }
             };

@@ -23,15 +23,25 @@
 //! With MariaDB the source sets `@mariadb_slave_capability=4` so that GTID events arrive natively.
 
 mod config;
+mod ddl;
 mod decode;
 mod decoder;
 mod error;
-mod file;
+pub mod file;
+mod filter;
+mod gtid;
+mod json_diff;
+mod lag;
 mod mariadb;
+pub mod preflight;
 mod replication;
 mod schema;
+mod tracker;
 
 pub use config::{MysqlSourceConfig, StartPosition};
 pub use error::MysqlError;
-pub use file::{DumpStats, dump_file};
+pub use file::{DumpStats, decode_bytes, dump_file};
+pub use filter::{ExcludeColumns, FilterConfig};
+pub use gtid::{GtidState, ParseGtidError};
+pub use lag::ReplicationLag;
 pub use replication::MysqlSource;

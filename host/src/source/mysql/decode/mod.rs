@@ -10,11 +10,11 @@
 //! a panic.
 
 use mysql_common::binlog::decimal::{Decimal, decimal_bin_size};
-use mysql_common::binlog::jsonb;
-use mysql_common::io::ParseBuf;
-use mysql_common::proto::MyDeserialize;
 
 use super::schema::{ColumnKind, ColumnPlan, TableInfo, TextEncoding};
+
+/// `binlog_row_value_options` bit: JSON columns may be logged as diffs.
+const PARTIAL_JSON_UPDATES: u64 = 1;
 use crate::event::Value;
 
 /// Why a row image could not be decoded.
@@ -42,15 +42,25 @@ impl<'a> RowReader<'a> {
         self.buf.is_empty()
     }
 
-    /// Decodes one row image whose present columns are `present` (one flag per column).
+    /// Decodes one row image whose present columns are `present` (one flag per column); the
+    /// values of every column, excluded ones included (see [`TableInfo::keep`]).
     pub fn read_image(
         &mut self,
         table: &TableInfo,
         present: &[bool],
     ) -> Result<Vec<Value>, DecodeError> {
+        self.read_image_with(table, present, |reader, _, plan| reader.read_value(plan))
+    }
+
+    fn read_image_with(
+        &mut self,
+        table: &TableInfo,
+        present: &[bool],
+        mut read: impl FnMut(&mut Self, usize, &ColumnPlan) -> Result<Value, ValueError>,
+    ) -> Result<Vec<Value>, DecodeError> {
         let name = |i: usize| {
             table
-                .columns
+                .all_columns
                 .get(i)
                 .map_or_else(String::new, |c| c.name.to_string())
         };
@@ -68,7 +78,7 @@ impl<'a> RowReader<'a> {
                 values.push(Value::Null);
                 continue;
             }
-            let value = self.read_value(plan).map_err(|e| match e {
+            let value = read(self, i, plan).map_err(|e| match e {
                 ValueError::Truncated => DecodeError::Truncated { column: name(i) },
                 ValueError::Invalid(message) => DecodeError::Invalid {
                     column: name(i),
@@ -78,6 +88,73 @@ impl<'a> RowReader<'a> {
             values.push(value);
         }
         Ok(values)
+    }
+
+    /// Decodes the after image of a PARTIAL_UPDATE_ROWS row: the shared image (value options
+    /// and, with PARTIAL_JSON_UPDATES, one bit per JSON column), then an image in which partial
+    /// JSON columns hold diffs; they are applied to the same column of `before`.
+    pub fn read_partial_after(
+        &mut self,
+        table: &TableInfo,
+        present: &[bool],
+        before: &[Value],
+    ) -> Result<Vec<Value>, DecodeError> {
+        let column = |i: usize| {
+            table
+                .all_columns
+                .get(i)
+                .map_or_else(String::new, |c| c.name.to_string())
+        };
+        let options = self
+            .take_lenenc()
+            .map_err(|_| DecodeError::Truncated { column: column(0) })?;
+        let json_columns = table
+            .plans
+            .iter()
+            .filter(|p| matches!(p.kind, ColumnKind::Json { .. }))
+            .count();
+        let partial_bits = if options & PARTIAL_JSON_UPDATES != 0 {
+            self.take(json_columns.div_ceil(8))
+                .ok_or_else(|| DecodeError::Truncated { column: column(0) })?
+        } else {
+            &[]
+        };
+        let mut partial = vec![false; table.plans.len()];
+        let mut json_index = 0;
+        for (i, plan) in table.plans.iter().enumerate() {
+            if matches!(plan.kind, ColumnKind::Json { .. }) {
+                partial[i] = partial_bits
+                    .get(json_index / 8)
+                    .is_some_and(|b| b >> (json_index % 8) & 1 == 1);
+                json_index += 1;
+            }
+        }
+        self.read_image_with(table, present, |reader, i, plan| {
+            let ColumnKind::Json { length_bytes } = plan.kind else {
+                return reader.read_value(plan);
+            };
+            if !partial[i] {
+                return reader.read_value(plan);
+            }
+            let diffs = reader.take_prefixed(length_bytes)?;
+            let base = match before.get(i) {
+                Some(Value::Json(text)) => text.as_str(),
+                Some(Value::Null) | None => "null",
+                Some(_) => return Err(ValueError::Invalid("before image is not JSON".into())),
+            };
+            super::json_diff::apply_diffs(base, diffs)
+                .map(Value::Json)
+                .map_err(ValueError::Invalid)
+        })
+    }
+
+    fn take_lenenc(&mut self) -> Result<u64, ValueError> {
+        match self.take_le(1)? {
+            0xfc => self.take_le(2),
+            0xfd => self.take_le(3),
+            0xfe => self.take_le(8),
+            b => Ok(b),
+        }
     }
 
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
@@ -169,6 +246,16 @@ impl<'a> RowReader<'a> {
             ColumnKind::Json { length_bytes } => {
                 let bytes = self.take_prefixed(*length_bytes)?;
                 Value::Json(decode_mysql_json(bytes)?)
+            }
+            ColumnKind::JsonText { length_bytes } => {
+                let bytes = self.take_prefixed(*length_bytes)?;
+                // json_valid() guarantees JSON; checked anyway so the output stays valid JSON.
+                match std::str::from_utf8(bytes) {
+                    Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+                        Value::Json(text.to_owned())
+                    }
+                    _ => decode_text(bytes, &TextEncoding::Utf8),
+                }
             }
             ColumnKind::Bit { bytes } => Value::UInt(self.take_be(usize::from(*bytes).min(8))?),
             ColumnKind::Enum { bytes, labels } => {
@@ -327,7 +414,7 @@ enum ValueError {
 
 fn decode_text(bytes: &[u8], encoding: &TextEncoding) -> Value {
     match encoding {
-        TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+        TextEncoding::Utf8 | TextEncoding::Unspecified => match std::str::from_utf8(bytes) {
             Ok(s) => Value::String(s.to_owned()),
             // Not valid UTF-8 (no charset metadata, or bad data): keep the bytes exactly.
             Err(_) => Value::Bytes(bytes.to_vec()),
@@ -347,13 +434,9 @@ fn decode_mysql_json(bytes: &[u8]) -> Result<String, ValueError> {
         // MySQL writes an empty JSON document for a JSON NULL literal in some versions.
         return Ok("null".into());
     }
-    let value = jsonb::Value::deserialize((), &mut ParseBuf(bytes))
-        .map_err(|e| ValueError::Invalid(format!("binary JSON: {e}")))?;
-    let dom = value
-        .parse()
-        .map_err(|e| ValueError::Invalid(format!("binary JSON: {e}")))?;
-    let json: serde_json::Value = dom.into();
-    Ok(json.to_string())
+    super::json_diff::binary_json(bytes)
+        .map(|json| json.to_string())
+        .map_err(ValueError::Invalid)
 }
 
 #[cfg(test)]

@@ -10,14 +10,22 @@ fn table(plans: Vec<ColumnKind>, unsigned: bool) -> TableInfo {
             sql_type: "x".into(),
         })
         .collect();
+    let columns: Arc<[Column]> = Arc::from(columns);
     TableInfo {
         db: "d".into(),
         table: "t".into(),
-        columns: Arc::from(columns),
+        all_columns: columns.clone(),
+        columns,
         plans: plans
             .into_iter()
-            .map(|kind| ColumnPlan { kind, unsigned })
+            .map(|kind| ColumnPlan {
+                kind,
+                unsigned,
+                family: "",
+            })
             .collect(),
+        keep: None,
+        captured: true,
     }
 }
 

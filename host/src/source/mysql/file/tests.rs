@@ -2,8 +2,31 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// The shared fixtures: `$WPROC_FIXTURES`, else `shared/fixtures/binlogs` beside the checkout
+/// or any of its ancestors (worktrees sit deeper than the main checkout).
+pub(crate) fn fixtures_root() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("WPROC_FIXTURES") {
+        return Some(PathBuf::from(dir));
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = manifest
+        .ancestors()
+        .map(|a| a.join("shared/fixtures/binlogs"))
+        .find(|p| p.is_dir());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "shared/fixtures/binlogs is missing under CI"
+        );
+        eprintln!("skipping: shared/fixtures/binlogs not found beside the checkout");
+    }
+    found
+}
+
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/binlogs/mysql-common")
+    fixtures_root()
+        .map(|r| r.join("mysql-common"))
+        .unwrap_or_default()
 }
 
 fn dump(name: &str) -> (Result<DumpStats, MysqlError>, Vec<ChangeEvent>) {
@@ -14,6 +37,9 @@ fn dump(name: &str) -> (Result<DumpStats, MysqlError>, Vec<ChangeEvent>) {
 
 #[test]
 fn every_fixture_decodes_or_fails_clearly_without_panicking() {
+    if fixtures_root().is_none() {
+        return;
+    }
     let dir = fixtures();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures at {}: {e}", dir.display()))
@@ -49,6 +75,9 @@ fn every_fixture_decodes_or_fails_clearly_without_panicking() {
 
 #[test]
 fn mariadb_fixture_has_named_columns() {
+    if fixtures_root().is_none() {
+        return;
+    }
     let (result, events) = dump("mariadb-bin.000001");
     let stats = result.unwrap();
     assert!(stats.changes > 0 && stats.events > stats.changes / 100);
@@ -73,6 +102,9 @@ fn mariadb_fixture_has_named_columns() {
 
 #[test]
 fn truncated_file_names_file_and_offset() {
+    if fixtures_root().is_none() {
+        return;
+    }
     let (result, _) = dump("binlog_truncated_event.000001");
     let text = result.unwrap_err().to_string();
     assert!(text.contains("binlog_truncated_event.000001:"), "{text}");

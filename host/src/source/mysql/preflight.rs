@@ -1,0 +1,1 @@
+//! `wproc check`.
