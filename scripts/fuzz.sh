@@ -42,10 +42,6 @@ seed() {
         echo "fuzz.sh: no shared fixtures at $SHARED; binlog_file starts from an empty corpus" >&2
       fi
       ;;
-    sls_log_group)
-      # One LogGroup as wproc encodes it (from the unit tests' shapes) would be a better seed;
-      # libFuzzer finds protobuf framing quickly from nothing.
-      ;;
   esac
 }
 
