@@ -3,6 +3,7 @@
 use crate::config::ConfigError;
 use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
+use crate::telemetry::metrics::Component;
 use crate::transport::local::LocalLogError;
 
 /// Any failure that stops a wproc command.
@@ -20,6 +21,14 @@ pub enum Error {
     /// The sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The metrics endpoint could not listen on its address.
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Telemetry {
+        /// The configured `[telemetry] listen` address.
+        addr: std::net::SocketAddr,
+        /// The bind error.
+        source: std::io::Error,
+    },
     /// A pipeline task panicked or was aborted: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -29,10 +38,22 @@ impl Error {
     /// Whether retrying the operation may succeed.
     pub fn is_retriable(&self) -> bool {
         match self {
-            Error::Config(_) | Error::Internal(_) => false,
+            Error::Config(_) | Error::Internal(_) | Error::Telemetry { .. } => false,
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
             Error::Sink(e) => e.is_retriable(),
+        }
+    }
+}
+
+impl Error {
+    /// The component it comes from, for the `component` label of the error counter.
+    pub fn component(&self) -> Component {
+        match self {
+            Error::Config(_) | Error::Internal(_) | Error::Telemetry { .. } => Component::Pipeline,
+            Error::Mysql(_) => Component::Mysql,
+            Error::LocalLog(_) => Component::LocalLog,
+            Error::Sink(_) => Component::Files,
         }
     }
 }

@@ -12,6 +12,7 @@ use tracing::{debug, info};
 
 use crate::error::Error;
 use crate::source::{MysqlSource, SourceBatch};
+use crate::telemetry::metrics::{self, Checkpoint, Stage};
 use crate::transport::LocalLog;
 
 /// Source batches buffered between the source and the appender.
@@ -36,6 +37,7 @@ pub async fn run(
     let source_task = tokio::spawn(source.run(resume, tx, shutdown.clone()));
 
     while let Some(first) = rx.recv().await {
+        let received_at = std::time::Instant::now();
         let mut events = first.events;
         let mut checkpoint = first.checkpoint;
         while events.len() < APPEND_MAX_EVENTS {
@@ -50,6 +52,7 @@ pub async fn run(
             }
         }
         let count = events.len();
+        metrics::events_in(Stage::Capture, count);
         let (returned, result) = tokio::task::spawn_blocking(move || {
             let result = appender.append(events);
             (appender, result)
@@ -57,10 +60,13 @@ pub async fn run(
         .await?;
         appender = returned;
         let appended = result?;
+        metrics::events_out(Stage::Capture, appended);
+        metrics::batch_latency(Stage::Capture, received_at.elapsed());
         debug!(message = "Appended.", received = count, appended);
         if let Some(cp) = checkpoint {
             let log = log.clone();
             tokio::task::spawn_blocking(move || log.write_capture_checkpoint(&cp)).await??;
+            metrics::checkpoint_committed(Checkpoint::Capture);
         }
     }
     source_task.await??;

@@ -12,6 +12,7 @@ use super::error::FilesSinkError;
 use crate::event::jsonl;
 use crate::fsutil;
 use crate::sink::{OutputBatch, PathTemplate};
+use crate::telemetry::metrics;
 
 const FINAL_PREFIX: &str = "part-";
 const TEMP_PREFIX: &str = ".part-";
@@ -192,6 +193,11 @@ impl FilesSink {
         for (dir, _) in &written {
             fsutil::sync_dir(dir).map_err(FilesSinkError::at("syncing", dir))?;
         }
+        metrics::sink_files(metrics::Component::Files, written.len());
+        metrics::bytes(
+            metrics::Stage::Sink,
+            partitions.values().map(Vec::len).sum(),
+        );
         Ok(written.len())
     }
 }

@@ -24,6 +24,8 @@ use super::tracker::{Refresh, SchemaTracker};
 use crate::position::BinlogPosition;
 use crate::retry::Backoff;
 use crate::source::{SourceBatch, SourceCheckpoint};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Component, ErrorClass, Stage};
 
 /// Heartbeat period asked of the server, so that an idle stream still proves it is alive.
 const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
@@ -31,6 +33,8 @@ const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 const RECONNECT_INITIAL: Duration = Duration::from_millis(200);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// `HEARTBEAT_LOG_EVENT` type code.
+const HEARTBEAT_EVENT: u8 = 27;
 
 /// A MySQL or MariaDB server read as a replica.
 #[derive(Debug, Clone)]
@@ -84,6 +88,8 @@ impl MysqlSource {
             match result {
                 Ok(()) => return Ok(()),
                 Err(error) if error.is_retriable() => {
+                    health::set(Part::Source, false);
+                    metrics::error(Component::Mysql, ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(
                         message = "Binlog stream failed; reconnecting.",
@@ -327,6 +333,7 @@ impl<'a> Session<'a> {
             gtid = %gtid_text,
             server_id = self.source.config.server_id
         );
+        health::set(Part::Source, true);
         self.decoder.file = start.file.clone();
         let sids: Vec<Sid<'static>> = match &from {
             DumpFrom::MysqlGtid(state) => state
@@ -402,6 +409,14 @@ impl<'a> Session<'a> {
                 Ok(Some(Ok(event))) => event,
             };
             backoff.reset();
+            match event.header().event_type_raw() {
+                // The server sends heartbeats only when it has nothing else: caught up.
+                HEARTBEAT_EVENT => metrics::set_replication_lag(Duration::ZERO),
+                _ if event.header().timestamp() != 0 => {
+                    metrics::set_replication_lag_from_timestamp(event.header().timestamp());
+                }
+                _ => {}
+            }
             let batch = self.decoder.handle(&event)?;
             let refresh = self.decoder.take_refresh();
             if !refresh.is_empty()
@@ -420,6 +435,7 @@ impl<'a> Session<'a> {
                 }
             }
             if let Some(batch) = batch {
+                metrics::events_out(Stage::Source, batch.events.len());
                 tokio::select! {
                     biased;
                     _ = shutdown.cancelled() => return Ok(()),

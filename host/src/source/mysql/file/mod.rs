@@ -55,19 +55,37 @@ pub fn dump_file(path: &Path, emit: impl FnMut(&ChangeEvent)) -> Result<DumpStat
         table: String::new(),
         message: format!("cannot open {}: {e}", path.display()),
     })?;
-    decode_reader(name, BufReader::with_capacity(1 << 20, file), emit)
+    // An event's declared size is checked against what the file holds before its buffer is
+    // allocated, so a corrupt size costs an error, not a gigabyte.
+    let file_len = file
+        .metadata()
+        .map_err(|e| MysqlError::Decode {
+            what: "binlog file",
+            position: BinlogPosition::new(name.clone(), 0),
+            table: String::new(),
+            message: format!("cannot stat {}: {e}", path.display()),
+        })?
+        .len();
+    decode_reader(
+        name,
+        BufReader::with_capacity(1 << 20, file),
+        file_len,
+        emit,
+    )
 }
 
 /// Decodes a whole binlog file held in memory (named `memory` in errors) and drops the events:
 /// the entry point for fuzzing. Never panics; a malformed input is an `Err`.
 pub fn decode_bytes(bytes: &[u8]) -> Result<DumpStats, MysqlError> {
-    decode_reader(Arc::from("memory"), bytes, |_| {})
+    decode_reader(Arc::from("memory"), bytes, bytes.len() as u64, |_| {})
 }
 
-/// Decodes a binlog file from `input`, `name` naming it in positions and errors.
+/// Decodes a binlog file of `file_len` bytes from `input`, `name` naming it in positions and
+/// errors.
 pub fn decode_reader(
     name: Arc<str>,
     mut input: impl Read,
+    file_len: u64,
     mut emit: impl FnMut(&ChangeEvent),
 ) -> Result<DumpStats, MysqlError> {
     let at = |offset: u64| BinlogPosition::new(name.clone(), offset);
