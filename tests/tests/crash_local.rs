@@ -342,6 +342,10 @@ fn setup() -> (MariaDb, tokio::runtime::Runtime, u64) {
         drop(conn);
         pool.disconnect().await.unwrap();
     });
+    let seed = std::env::var("WPROC_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| u64::from(std::process::id()));
     (db, rt, seed)
 }
 

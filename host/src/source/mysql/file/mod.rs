@@ -123,8 +123,17 @@ pub fn decode_reader(
         if (size as usize) < EVENT_HEADER_LEN || size > MAX_EVENT_BYTES {
             return Err(error(offset, format!("impossible event size {size}")));
         }
-        // Read the body without sizing the buffer from the (untrusted) header first: a corrupt
-        // size in a short input then costs an error, not a gigabyte allocation.
+        if offset + u64::from(size) > file_len {
+            return Err(error(
+                offset,
+                format!(
+                    "truncated event: it declares {size} bytes, the file holds {} from here",
+                    file_len.saturating_sub(offset)
+                ),
+            ));
+        }
+        // Read the body without sizing the buffer from the (untrusted) header first: should the
+        // input hold less than `file_len` said, a corrupt size still costs no large allocation.
         buf.reserve((size as usize).min(1 << 20));
         let body = (&mut input)
             .take(u64::from(size) - EVENT_HEADER_LEN as u64)
