@@ -11,7 +11,7 @@ ROWS="${DECODE_ROWS:-200000}"
 BIG_TX_ROWS="${DECODE_BIG_TX_ROWS:-1000000}"
 # python-mysql-replication decodes a few hundred to a few thousand rows/s: it reads the first
 # PY_ROWS rows of the same file, so that its runs end in minutes.
-PY_ROWS="${DECODE_PY_ROWS:-20000}"
+PY_ROWS="${DECODE_PY_ROWS:-10000}"
 trap mariadb_stop_all EXIT
 
 build_wproc

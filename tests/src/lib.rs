@@ -106,6 +106,37 @@ impl MariaDb {
     }
 }
 
+impl MariaDb {
+    /// Stops the server (SIGTERM, as an operator's restart does) and starts it again on the same
+    /// port and data directory; returns once it accepts connections.
+    pub fn restart(&self) -> Result<()> {
+        let script = repo_root().join("tests/harness/mariadb.sh");
+        let stop = Command::new(&script)
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .output()?;
+        if !stop.status.success() {
+            bail!(
+                "mariadb.sh stop failed: {}",
+                String::from_utf8_lossy(&stop.stderr)
+            );
+        }
+        let start = Command::new(&script)
+            .args(["start", "--dir"])
+            .arg(self.dir.path())
+            .args(["--port", &self.port.to_string()])
+            .stderr(Stdio::inherit())
+            .output()?;
+        if !start.status.success() {
+            bail!(
+                "mariadb.sh start failed: {}",
+                String::from_utf8_lossy(&start.stdout)
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Drop for MariaDb {
     fn drop(&mut self) {
         let _ = Command::new(repo_root().join("tests/harness/mariadb.sh"))
