@@ -189,6 +189,14 @@ fn write_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Most strings (names, positions, plain text) need no escape: copy them at once.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
