@@ -28,7 +28,9 @@
 //! base64; a JSON column whose value is exactly `{"base64": …}` can only be told apart with the
 //! column's type, which the SLS wire format and the transform API carry.
 
+use std::cell::RefCell;
 use std::io::Write as _;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -77,21 +79,55 @@ pub fn to_line(event: &ChangeEvent) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn write_image(out: &mut Vec<u8>, columns: &[Column], image: Option<&[Value]>) {
+/// The rendered object keys (`"name":`, the first without a leading comma) of one column
+/// list, kept for the next event: rows of one table share their `Arc<[Column]>`, so each
+/// table's keys are escaped once instead of once per value. Holding the `Arc` keeps the
+/// pointer from being reused, so pointer equality identifies the list.
+struct RenderedKeys {
+    columns: Arc<[Column]>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+thread_local! {
+    static KEYS: RefCell<Option<RenderedKeys>> = const { RefCell::new(None) };
+}
+
+fn write_image(out: &mut Vec<u8>, columns: &Arc<[Column]>, image: Option<&[Value]>) {
     let Some(values) = image else {
         out.extend_from_slice(b"null");
         return;
     };
-    out.push(b'{');
-    for (i, (column, value)) in columns.iter().zip(values).enumerate() {
-        if i > 0 {
-            out.push(b',');
+    KEYS.with_borrow_mut(|cache| {
+        let keys = match cache {
+            Some(keys) if Arc::ptr_eq(&keys.columns, columns) => keys,
+            _ => {
+                let mut bytes = Vec::new();
+                let mut ends = Vec::with_capacity(columns.len());
+                for (i, column) in columns.iter().enumerate() {
+                    if i > 0 {
+                        bytes.push(b',');
+                    }
+                    write_str(&mut bytes, &column.name);
+                    bytes.push(b':');
+                    ends.push(bytes.len());
+                }
+                cache.insert(RenderedKeys {
+                    columns: columns.clone(),
+                    bytes,
+                    ends,
+                })
+            }
+        };
+        out.push(b'{');
+        let mut start = 0;
+        for (end, value) in keys.ends.iter().zip(values) {
+            out.extend_from_slice(&keys.bytes[start..*end]);
+            start = *end;
+            write_value(out, value);
         }
-        write_str(out, &column.name);
-        out.push(b':');
-        write_value(out, value);
-    }
-    out.push(b'}');
+        out.push(b'}');
+    });
 }
 
 /// Appends one value in its canonical JSON form.
@@ -228,6 +264,20 @@ fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: 
 
 /// Writes `v` in decimal, left-padded with zeros to at least `width` digits.
 fn write_padded(out: &mut Vec<u8>, v: u32, width: usize) {
+    // Dates and clocks: 2 or 4 digits, written directly (a profile hot spot).
+    if width == 2 && v < 100 {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+        return;
+    }
+    if width == 4 && v < 10_000 {
+        out.extend_from_slice(&[
+            b'0' + (v / 1000) as u8,
+            b'0' + (v / 100 % 10) as u8,
+            b'0' + (v / 10 % 10) as u8,
+            b'0' + (v % 10) as u8,
+        ]);
+        return;
+    }
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(v);
     for _ in digits.len()..width {
