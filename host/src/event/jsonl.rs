@@ -224,9 +224,35 @@ fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+/// Whether `bytes` holds a control character, `"` or `\\`: eight bytes at a time (the classic
+/// "has a byte less than / equal to" bit tricks, which never miss one; a rare false alarm only
+/// takes the escaping path).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if control
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 fn write_str(out: &mut Vec<u8>, s: &str) {
     // Most strings (names, positions, plain text) need no escape: copy them at once.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -264,26 +290,20 @@ fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: 
 
 /// Writes `v` in decimal, left-padded with zeros to at least `width` digits.
 fn write_padded(out: &mut Vec<u8>, v: u32, width: usize) {
-    // Dates and clocks: 2 or 4 digits, written directly (a profile hot spot).
-    if width == 2 && v < 100 {
-        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+    // Dates, clocks and fractions: at most 10 digits, written directly (a profile hot spot).
+    let mut digits = [b'0'; 10];
+    let width = width.clamp(1, 10);
+    let mut rest = v;
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    if rest == 0 {
+        out.extend_from_slice(&digits[..width]);
         return;
     }
-    if width == 4 && v < 10_000 {
-        out.extend_from_slice(&[
-            b'0' + (v / 1000) as u8,
-            b'0' + (v / 100 % 10) as u8,
-            b'0' + (v / 10 % 10) as u8,
-            b'0' + (v % 10) as u8,
-        ]);
-        return;
-    }
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v);
-    for _ in digits.len()..width {
-        out.push(b'0');
-    }
-    let _ = out.write_all(digits.as_bytes());
+    // Wider than `width`: all its digits, as the old formatter did.
+    let _ = out.write_all(itoa::Buffer::new().format(v).as_bytes());
 }
 
 #[cfg(test)]
@@ -297,6 +317,22 @@ mod tests {
         let mut out = Vec::new();
         write_value(&mut out, &v);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escape_detection_never_misses() {
+        for b in 0u8..=255 {
+            let expected = b < 0x20 || b == b'"' || b == b'\\';
+            for at in 0..17 {
+                let mut text = vec![b'a'; 17];
+                text[at] = b;
+                assert_eq!(needs_escape(&text), expected, "byte {b:#x} at {at}");
+            }
+        }
+        let mut out = Vec::new();
+        write_padded(&mut out, 7, 3);
+        write_padded(&mut out, 12345, 2);
+        assert_eq!(out, b"00712345");
     }
 
     #[test]
