@@ -33,6 +33,8 @@ use crate::position::BinlogPosition;
 use crate::source::{SourceBatch, SourceCheckpoint};
 
 const HEARTBEAT_EVENT: u8 = 27;
+/// Capacity reserved for the next batch after a full one (a big transaction continues).
+const PREALLOCATED_BATCH: usize = 4096;
 const PREVIOUS_GTIDS_EVENT: u8 = 35;
 const HEARTBEAT_LOG_EVENT_V2: u8 = 41;
 /// Schemas whose tables may be decoded without column names (the server's own bookkeeping,
@@ -367,7 +369,17 @@ impl EventDecoder {
         if trimmed.eq_ignore_ascii_case("BEGIN") || trimmed.starts_with("# Dummy") {
             return None;
         }
-        if trimmed.eq_ignore_ascii_case("COMMIT") {
+        let upper: String = trimmed
+            .chars()
+            .take(12)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        // Savepoints live inside a transaction; they change no table.
+        if upper.starts_with("SAVEPOINT") || upper.starts_with("ROLLBACK TO") {
+            return None;
+        }
+        // A ROLLBACK in the binlog ends a transaction whose non-transactional changes stayed.
+        if trimmed.eq_ignore_ascii_case("COMMIT") || trimmed.eq_ignore_ascii_case("ROLLBACK") {
             return Some(self.commit(end));
         }
         // Account statements carry password hashes and change no table: they move the
@@ -445,8 +457,9 @@ impl EventDecoder {
     ) -> Result<Option<SourceBatch>, MysqlError> {
         self.decode_rows(input, start, ts_ms)?;
         if self.batch.len() >= self.max_batch_events {
+            let full = Vec::with_capacity(self.max_batch_events.min(PREALLOCATED_BATCH));
             return Ok(Some(SourceBatch {
-                events: std::mem::take(&mut self.batch),
+                events: std::mem::replace(&mut self.batch, full),
                 checkpoint: None,
             }));
         }
