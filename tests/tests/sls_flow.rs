@@ -23,6 +23,15 @@ use wproc_tests::{
 
 const SECRET: &str = "s3cret";
 
+/// The MariaDB tests of this file run one at a time: two private servers started at once by
+/// `tests/harness/mariadb.sh` share `/tmp` for internal temporary tables and can collide there
+/// (`Error on delete of '/tmp/#sql-temptable-…'`).
+static ONE_MARIADB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_mariadb() -> std::sync::MutexGuard<'static, ()> {
+    ONE_MARIADB.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn server_config(shards: u32) -> String {
     format!(
         r#"version = 1
@@ -201,6 +210,7 @@ const TYPES_TABLE: &str = "CREATE TABLE types (
 
 #[test]
 fn capture_sls_run_matches_the_embedded_transport_value_for_value() {
+    let _one = one_mariadb();
     let db = MariaDb::start().unwrap();
     let rt = runtime();
     let pool = db.pool();
@@ -322,7 +332,9 @@ fn three_workers_one_killed_every_row_lands_exactly_once() {
         rt.block_on(producer.append(events, &shutdown)).unwrap();
         if !killed && batch >= BATCHES / 3 {
             let some = wait_until(Duration::from_secs(30), || {
-                read_output(&flow.out()).map(|o| !o.is_empty()).unwrap_or(false)
+                read_output(&flow.out())
+                    .map(|o| !o.is_empty())
+                    .unwrap_or(false)
             });
             assert!(some, "nothing landed; a:\n{}", flow.log("run-a"));
             kill(&mut workers[1]);
@@ -331,7 +343,11 @@ fn three_workers_one_killed_every_row_lands_exactly_once() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let total = BATCHES * PER_BATCH;
-    let count = || read_output(&flow.out()).map(|o| o.len() as u64).unwrap_or(0);
+    let count = || {
+        read_output(&flow.out())
+            .map(|o| o.len() as u64)
+            .unwrap_or(0)
+    };
     let landed = wait_until(Duration::from_secs(90), || count() >= total);
     std::thread::sleep(Duration::from_millis(1500));
     for (i, w) in workers.into_iter().enumerate() {
@@ -351,8 +367,11 @@ fn three_workers_one_killed_every_row_lands_exactly_once() {
             .map(|(p, _)| p.display().to_string())
             .collect()
     };
-    let where_duplicated: Vec<Vec<String>> =
-        duplicated.iter().take(3).map(|(id, _)| files_of(**id)).collect();
+    let where_duplicated: Vec<Vec<String>> = duplicated
+        .iter()
+        .take(3)
+        .map(|(id, _)| files_of(**id))
+        .collect();
     assert!(
         landed && duplicated.is_empty() && seen.len() as u64 == total,
         "landed {} of {total}, {} distinct, duplicated {:?} in {where_duplicated:#?}; b:\n{}\na:\n{}\nc:\n{}",
@@ -364,7 +383,10 @@ fn three_workers_one_killed_every_row_lands_exactly_once() {
         flow.log("run-c")
     );
     // The killed worker's shards moved: the survivors wrote after the kill.
-    assert!(flow.log("run-a").contains("Shard assigned") && flow.log("run-c").contains("Shard assigned"));
+    assert!(
+        flow.log("run-a").contains("Shard assigned")
+            && flow.log("run-c").contains("Shard assigned")
+    );
 }
 
 fn tokio_util_token() -> tokio_util::sync::CancellationToken {
@@ -374,6 +396,7 @@ fn tokio_util_token() -> tokio_util::sync::CancellationToken {
 /// Single-row statements on four tables while capture is SIGKILLed and restarted.
 #[test]
 fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
+    let _one = one_mariadb();
     let db = MariaDb::start().unwrap();
     let rt = runtime();
     let pool = db.pool();
@@ -423,7 +446,11 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
     let count = || {
         tables
             .iter()
-            .map(|t| row_events(&flow.out(), t).map(|e| e.len() as u64).unwrap_or(0))
+            .map(|t| {
+                row_events(&flow.out(), t)
+                    .map(|e| e.len() as u64)
+                    .unwrap_or(0)
+            })
             .sum::<u64>()
     };
     let landed = wait_until(Duration::from_secs(90), || count() >= changes);
@@ -450,10 +477,7 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
         let mut conn = pool.get_conn().await.unwrap();
         let mut n = 0u64;
         for t in tables {
-            let rows: Vec<(i64, i64)> = conn
-                .query(format!("SELECT id, v FROM {t}"))
-                .await
-                .unwrap();
+            let rows: Vec<(i64, i64)> = conn.query(format!("SELECT id, v FROM {t}")).await.unwrap();
             for (id, v) in rows {
                 let got = &state[&(t.to_owned(), id)];
                 assert_eq!(got["v"].as_i64(), Some(v), "{t} id {id}");
@@ -523,7 +547,9 @@ fn service_canal_logstore_is_consumed_into_string_values() {
         .unwrap();
     let run = flow.spawn("run", "run-a");
     let landed = wait_until(Duration::from_secs(30), || {
-        read_output(&flow.out()).map(|o| o.len() >= 3).unwrap_or(false)
+        read_output(&flow.out())
+            .map(|o| o.len() >= 3)
+            .unwrap_or(false)
     });
     std::thread::sleep(Duration::from_millis(500));
     stop(run);
