@@ -33,19 +33,6 @@ if ! "$WPROC" sls-server --help >/dev/null 2>&1; then
   exit 0
 fi
 
-# Adds the insert rows of closed files under $1 not counted before to $counted.
-declare -A seen
-counted=0
-count_new_files() {
-  local f n
-  while IFS= read -r -d '' f; do
-    [ -n "${seen[$f]:-}" ] && continue
-    seen[$f]=1
-    n=$(grep -c '"op":"insert"' "$f" || true)
-    counted=$((counted + n))
-  done < <(find "$1" -name 'part-*.jsonl' -print0 2>/dev/null)
-}
-
 # Waits until $ROWS insert rows are in closed files under $1; fails if a process in $pids died.
 wait_rows() {
   counted=0 seen=()

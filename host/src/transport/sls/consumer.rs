@@ -496,11 +496,14 @@ async fn fetch(
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     let mut end_asked: Option<Instant> = None;
     let mut seq = seq_of(&ctx.logstore, shard, &cursor)?;
+    // Groups per pull: `fetch_count`, fewer when groups are large, so that one pull holds about
+    // one sink batch (`max_events`) and batches stay near their configured size.
+    let mut count = ctx.fetch_count;
     loop {
         let pulled = tokio::select! {
             biased;
             _ = stop.cancelled() => return Ok(()),
-            r = ctx.client.pull_logs(&ctx.logstore, shard, &cursor, ctx.fetch_count, None) => r,
+            r = ctx.client.pull_logs(&ctx.logstore, shard, &cursor, count, None) => r,
         };
         let pulled = match pulled {
             Ok(p) => {
@@ -525,6 +528,11 @@ async fn fetch(
             }
         }
         let next = seq_of(&ctx.logstore, shard, &pulled.next_cursor)?;
+        let logs: usize = pulled.groups.iter().map(|g| g.logs.len()).sum();
+        let per_group = logs.div_ceil(pulled.groups.len()).max(1);
+        count = u32::try_from(ctx.limits.max_events / per_group)
+            .unwrap_or(u32::MAX)
+            .clamp(1, ctx.fetch_count);
         if end_asked.is_none_or(|t| t.elapsed() >= END_CURSOR_EVERY) {
             end_asked = Some(Instant::now());
             if let Ok(end) = ctx
