@@ -134,7 +134,7 @@ fn overrides_replace_file_values_and_are_checked_like_the_file() {
     assert_eq!(files.max_wait, std::time::Duration::from_millis(250));
     assert_eq!(config.telemetry.listen.unwrap().port(), 0);
     let TransportConfig::Local(log) = &config.transport else {
-        panic!("local transport expected")
+        panic!("the transport is the local log")
     };
     assert_eq!(log.shards.get(), 4, "a TOML integer stays an integer");
 

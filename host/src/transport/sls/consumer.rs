@@ -4,7 +4,11 @@
 //! `heartbeat_interval` with the shards it holds, starts a shard worker for each newly assigned
 //! shard and stops the workers of shards the service took away. A stopping worker is still
 //! reported as held until it has flushed and committed, so the service does not give its shard
-//! to another consumer before that (the official libraries' hand-off). If no heartbeat succeeds
+//! to another consumer before that (the official libraries' hand-off). A newly assigned shard is
+//! first only reported as held, and its worker starts when the next heartbeat (100 ms later)
+//! still assigns it: the service then knows this consumer holds it, so it cannot also be
+//! answered to a consumer that was assigned it a moment earlier (a consumer reports what it
+//! holds only with its next heartbeat). If no heartbeat succeeds
 //! for `timeout + heartbeat_interval`, every worker is stopped: the service has given the shards
 //! away by then.
 
@@ -31,6 +35,8 @@ use super::highwater::{last_position_before, seq_of};
 use super::producer::client_of;
 use super::wire::{self, WireDecoder};
 
+/// Delay of the heartbeat that confirms newly assigned shards.
+const CLAIM_CONFIRM_AFTER: Duration = Duration::from_millis(100);
 /// Sleep of a shard fetcher after a PullLogs that returned nothing.
 const IDLE_PULL_SLEEP: Duration = Duration::from_millis(200);
 /// How often a busy fetcher asks for the shard's end cursor (for the lag).
@@ -130,6 +136,8 @@ pub async fn run(
         consumer = %ctx.consumer
     );
     let mut workers: HashMap<u32, CancellationToken> = HashMap::new();
+    // Assigned by the last heartbeat, reported held by the next one, started when it confirms.
+    let mut claimed: BTreeSet<u32> = BTreeSet::new();
     let mut tasks: JoinSet<(u32, Result<(), Error>)> = JoinSet::new();
     let mut ticker = tokio::time::interval(c.heartbeat_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -162,13 +170,14 @@ pub async fn run(
                 }
             }
             _ = ticker.tick() => {
-                let held: Vec<u32> = workers.keys().copied().collect();
+                let held: Vec<u32> = workers.keys().chain(&claimed).copied().collect();
                 let assigned = match ctx.client.heartbeat(&logstore, &ctx.group, &ctx.consumer, &held).await {
                     Ok(a) => {
                         last_ok = Instant::now();
                         a.into_iter().collect::<BTreeSet<u32>>()
                     }
                     Err(e) if e.is_retriable() => {
+                        metrics::error(Component::Sls, ErrorClass::Transient);
                         warn!(message = "Heartbeat failed.", error = %e);
                         if last_ok.elapsed() < lost_after {
                             continue;
@@ -188,13 +197,21 @@ pub async fn run(
                         stop.cancel();
                     }
                 }
+                claimed.retain(|s| assigned.contains(s));
                 if draining {
+                    claimed.clear();
                     continue;
                 }
                 for shard in assigned {
                     if workers.contains_key(&shard) {
                         continue;
                     }
+                    if claimed.insert(shard) {
+                        // Newly assigned: report it held, start once the service confirms.
+                        ticker.reset_after(CLAIM_CONFIRM_AFTER);
+                        continue;
+                    }
+                    claimed.remove(&shard);
                     info!(message = "Shard assigned.", shard);
                     let stop = shutdown.child_token();
                     workers.insert(shard, stop.clone());
@@ -479,11 +496,14 @@ async fn fetch(
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     let mut end_asked: Option<Instant> = None;
     let mut seq = seq_of(&ctx.logstore, shard, &cursor)?;
+    // Groups per pull: `fetch_count`, fewer when groups are large, so that one pull holds about
+    // one sink batch (`max_events`) and batches stay near their configured size.
+    let mut count = ctx.fetch_count;
     loop {
         let pulled = tokio::select! {
             biased;
             _ = stop.cancelled() => return Ok(()),
-            r = ctx.client.pull_logs(&ctx.logstore, shard, &cursor, ctx.fetch_count, None) => r,
+            r = ctx.client.pull_logs(&ctx.logstore, shard, &cursor, count, None) => r,
         };
         let pulled = match pulled {
             Ok(p) => {
@@ -508,6 +528,11 @@ async fn fetch(
             }
         }
         let next = seq_of(&ctx.logstore, shard, &pulled.next_cursor)?;
+        let logs: usize = pulled.groups.iter().map(|g| g.logs.len()).sum();
+        let per_group = logs.div_ceil(pulled.groups.len()).max(1);
+        count = u32::try_from(ctx.limits.max_events / per_group)
+            .unwrap_or(u32::MAX)
+            .clamp(1, ctx.fetch_count);
         if end_asked.is_none_or(|t| t.elapsed() >= END_CURSOR_EVERY) {
             end_asked = Some(Instant::now());
             if let Ok(end) = ctx

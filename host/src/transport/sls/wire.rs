@@ -27,6 +27,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Datelike, Timelike};
 
+use crate::event::jsonl::{write_clock, write_date};
+
 use crate::event::{ChangeEvent, Column, EventPosition, Op, Value};
 use crate::sls::{Content, Log};
 
@@ -161,7 +163,7 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
         }
         Value::String(s) => s.clone(),
         Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Date { year, month, day } => format!("{year:04}-{month:02}-{day:02}"),
+        Value::Date { year, month, day } => text(|out| write_date(out, *year, *month, *day)),
         Value::DateTime {
             year,
             month,
@@ -171,31 +173,34 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
             second,
             micros,
             fsp,
-        } => {
-            let mut s = format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
-            push_fraction(&mut s, *micros, *fsp);
-            s
-        }
+        } => text(|out| {
+            write_date(out, *year, *month, *day);
+            out.push(b' ');
+            write_clock(out, u32::from(*hour), *minute, *second, *micros, *fsp);
+        }),
         Value::Timestamp {
             seconds,
             micros,
             fsp,
-        } => {
-            let mut s = match DateTime::from_timestamp(*seconds, 0) {
-                Some(t) if *seconds != 0 => format!(
-                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                    t.year(),
-                    t.month(),
-                    t.day(),
+        } => text(|out| match DateTime::from_timestamp(*seconds, 0) {
+            Some(t) if *seconds != 0 || *micros != 0 => {
+                let year = u16::try_from(t.year().clamp(0, 9999)).unwrap_or(0);
+                write_date(out, year, t.month() as u8, t.day() as u8);
+                out.push(b' ');
+                write_clock(
+                    out,
                     t.hour(),
-                    t.minute(),
-                    t.second()
-                ),
-                _ => "0000-00-00 00:00:00".to_owned(),
-            };
-            push_fraction(&mut s, *micros, *fsp);
-            s
-        }
+                    t.minute() as u8,
+                    t.second() as u8,
+                    *micros,
+                    *fsp,
+                );
+            }
+            _ => {
+                out.extend_from_slice(b"0000-00-00 ");
+                write_clock(out, 0, 0, 0, 0, *fsp);
+            }
+        }),
         Value::Time {
             negative,
             hours,
@@ -203,22 +208,21 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
             seconds,
             micros,
             fsp,
-        } => {
-            let sign = if *negative { "-" } else { "" };
-            let mut s = format!("{sign}{hours:02}:{minutes:02}:{seconds:02}");
-            push_fraction(&mut s, *micros, *fsp);
-            s
-        }
+        } => text(|out| {
+            if *negative {
+                out.push(b'-');
+            }
+            write_clock(out, *hours, *minutes, *seconds, *micros, *fsp);
+        }),
         Value::Year(y) => y.to_string(),
     }
 }
 
-fn push_fraction(s: &mut String, micros: u32, fsp: u8) {
-    if fsp > 0 {
-        let digits = format!("{micros:06}");
-        s.push('.');
-        s.push_str(&digits[..usize::from(fsp.min(6))]);
-    }
+/// Text written by the JSON Lines digit writers (ASCII only).
+fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::with_capacity(32);
+    write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Go's `%v` of a float (`strconv.FormatFloat(v, 'g', -1, bits)`), from Rust's shortest
