@@ -256,6 +256,20 @@ pub fn rebuild_state(
     state
 }
 
+/// Deterministic pseudo-random numbers, e.g. for kill timing.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number in `[0, bound)`.
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
 /// Sends SIGTERM to a child.
 pub fn sigterm(child: &Child) {
     let _ = Command::new("kill")
