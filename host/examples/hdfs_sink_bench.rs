@@ -69,7 +69,12 @@ fn event(i: u64, columns: &Arc<[Column]>) -> ChangeEvent {
     ChangeEvent {
         op: if update { Op::Update } else { Op::Insert },
         db: "shop".into(),
-        table: if i % 2 == 0 { "orders" } else { "order_items" }.into(),
+        table: if i.is_multiple_of(2) {
+            "orders"
+        } else {
+            "order_items"
+        }
+        .into(),
         ts_ms: 1_796_000_000_000 + i,
         pos: EventPosition {
             file: "mysql-bin.000042".into(),

@@ -314,7 +314,7 @@ pub fn sigterm(child: &Child) {
 }
 
 /// Deterministic pseudo-random numbers (kill timing, corruption points), reproducible from a seed.
-pub struct Lcg(u64);
+pub struct Lcg(pub u64);
 
 impl Lcg {
     /// A generator seeded with `seed`.

@@ -344,12 +344,37 @@ fn inserted_ids(lines: &[serde_json::Value]) -> Vec<i64> {
     ids
 }
 
-fn setup_e2e() -> (
-    wproc_tests::MariaDb,
-    Hdfs,
-    tokio::runtime::Runtime,
-    mysql_async::Pool,
+/// Waits until `rows` inserts landed, then stops `wproc run` with SIGTERM; asserts both.
+fn stop_when_landed(
+    rt: &tokio::runtime::Runtime,
+    client: &hdfs_native::Client,
+    ws: &wproc_tests::Workspace,
+    mut child: std::process::Child,
+    rows: i64,
+    when: &str,
 ) {
+    let landed_all = wproc_tests::wait_until(Duration::from_secs(120), || {
+        inserted_ids(&landed(rt, client, "/mysqlbinlog")).len() as i64 >= rows
+    });
+    wproc_tests::sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(landed_all, "rows did not land {when}; log:\n{}", ws.log());
+    assert!(status.success(), "exit {status}; log:\n{}", ws.log());
+}
+
+/// What an end-to-end test works with; the servers stop on drop.
+struct E2e {
+    _db: wproc_tests::MariaDb,
+    hdfs: Hdfs,
+    ws: wproc_tests::Workspace,
+    client: hdfs_native::Client,
+    rt: tokio::runtime::Runtime,
+    pool: mysql_async::Pool,
+}
+
+/// A MariaDB with table `t`, an HDFS, a workspace whose `wproc run` writes to it, and a
+/// client to poll the output.
+fn setup_e2e() -> E2e {
     use mysql_async::prelude::Queryable;
     let db = wproc_tests::MariaDb::start().unwrap();
     let hdfs = Hdfs::start().unwrap();
@@ -361,18 +386,32 @@ fn setup_e2e() -> (
             .await
             .unwrap();
     });
-    (db, hdfs, rt, pool)
-}
-
-#[test]
-fn mariadb_rows_land_in_hdfs_exactly_once_across_a_namenode_restart() {
-    let (db, hdfs, rt, pool) = setup_e2e();
     let ws = hdfs_workspace(&db, &hdfs);
     let client = hdfs_native::ClientBuilder::new()
         .with_url(&hdfs.url)
         .build()
         .unwrap();
-    let mut child = ws.spawn_run().unwrap();
+    E2e {
+        _db: db,
+        hdfs,
+        ws,
+        client,
+        rt,
+        pool,
+    }
+}
+
+#[test]
+fn mariadb_rows_land_in_hdfs_exactly_once_across_a_namenode_restart() {
+    let E2e {
+        _db,
+        hdfs,
+        ws,
+        client,
+        rt,
+        pool,
+    } = setup_e2e();
+    let child = ws.spawn_run().unwrap();
     rt.block_on(insert_rows(&pool, 0, 200, 10, Duration::from_millis(5)));
     let first = wproc_tests::wait_until(Duration::from_secs(60), || {
         inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() >= 200
@@ -387,17 +426,7 @@ fn mariadb_rows_land_in_hdfs_exactly_once_across_a_namenode_restart() {
     std::thread::sleep(Duration::from_millis(300));
     hdfs.restart_namenode().unwrap();
     rt.block_on(writer).unwrap();
-    let all = wproc_tests::wait_until(Duration::from_secs(90), || {
-        inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() >= 600
-    });
-    wproc_tests::sigterm(&child);
-    let status = child.wait().unwrap();
-    assert!(
-        all,
-        "rows did not land after the restart; log:\n{}",
-        ws.log()
-    );
-    assert!(status.success(), "exit {status}; log:\n{}", ws.log());
+    stop_when_landed(&rt, &client, &ws, child, 600, "after the NameNode restart");
 
     // What Hadoop's own client sees: every row exactly once, in the default layout.
     let files = hdfs.final_files("/mysqlbinlog").unwrap();
@@ -425,32 +454,22 @@ fn today() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// Deterministic pseudo-random numbers for kill timing.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
 #[test]
 fn sigkill_at_random_moments_lands_every_row_in_hdfs_exactly_once() {
     const ROWS: i64 = 3000;
-    let (db, hdfs, rt, pool) = setup_e2e();
-    let ws = hdfs_workspace(&db, &hdfs);
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&hdfs.url)
-        .build()
-        .unwrap();
+    let E2e {
+        _db,
+        hdfs,
+        ws,
+        client,
+        rt,
+        pool,
+    } = setup_e2e();
     let writer = {
         let pool = pool.clone();
         rt.spawn(async move { insert_rows(&pool, 0, ROWS, 5, Duration::from_millis(10)).await })
     };
-    let mut rng = Lcg(std::process::id() as u64);
+    let mut rng = wproc_tests::Lcg(std::process::id() as u64);
     let mut child = ws.spawn_run().unwrap();
     let mut kills = 0;
     while !writer.is_finished() || kills < 12 {
@@ -461,17 +480,14 @@ fn sigkill_at_random_moments_lands_every_row_in_hdfs_exactly_once() {
         child = ws.spawn_run().unwrap();
     }
     rt.block_on(writer).unwrap();
-    let caught_up = wproc_tests::wait_until(Duration::from_secs(120), || {
-        inserted_ids(&landed(&rt, &client, "/mysqlbinlog")).len() as i64 >= ROWS
-    });
-    wproc_tests::sigterm(&child);
-    let status = child.wait().unwrap();
-    assert!(
-        caught_up,
-        "rows did not land after {kills} kills; log:\n{}",
-        ws.log()
+    stop_when_landed(
+        &rt,
+        &client,
+        &ws,
+        child,
+        ROWS,
+        &format!("after {kills} kills"),
     );
-    assert!(status.success(), "exit {status}; log:\n{}", ws.log());
     let lines = hdfs.json_lines("/mysqlbinlog").unwrap();
     assert_eq!(
         inserted_ids(&lines),

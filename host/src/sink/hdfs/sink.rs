@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -263,7 +263,7 @@ impl HdfsSink {
         self.renaming.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn dir_of(&self, relative: &PathBuf) -> String {
+    fn dir_of(&self, relative: &Path) -> String {
         format!("{}/{}", self.root, relative.to_string_lossy())
     }
 
