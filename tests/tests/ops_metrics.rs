@@ -2,29 +2,13 @@
 //! defaults with `--metrics-listen`, rows inserted, then `/metrics` scraped and compared with
 //! what the output files hold.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use wproc_tests::{MariaDb, Workspace, free_port, read_output, row_events, sigterm, wait_until};
+use wproc_tests::{free_port, http_get, read_output, row_events, sigterm, start_with, wait_until};
 
 const ROWS: usize = 600;
 const ROWS_PER_TRANSACTION: usize = 20;
-
-/// One HTTP/1.0 GET: (status, body), or None when nothing listens.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.get(9..12)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n")?.1.to_owned();
-    Some((status, body))
-}
 
 /// The value of the sample `series` (name with labels, exactly as printed).
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -34,19 +18,8 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn metrics_count_what_the_run_moved() {
-    let db = MariaDb::start().unwrap();
-    let ws = Workspace::new(&db).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let pool = db.pool();
-    rt.block_on(async {
-        let mut conn = pool.get_conn().await.unwrap();
-        conn.query_drop("CREATE TABLE m (id BIGINT PRIMARY KEY, v VARCHAR(32))")
-            .await
-            .unwrap();
-    });
+    let (_db, ws, rt, pool) =
+        start_with(&["CREATE TABLE m (id BIGINT PRIMARY KEY, v VARCHAR(32))".to_owned()]);
 
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");

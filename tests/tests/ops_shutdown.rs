@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use serde_json::Value;
-use wproc_tests::{MariaDb, Workspace, position_key, row_events, sigterm, wait_until};
+use wproc_tests::{
+    Workspace, free_port, http_get, position_key, row_events, sigterm, start_with, wait_until,
+};
 
 const ROWS_PER_TRANSACTION: u64 = 3;
 
@@ -27,20 +29,8 @@ fn binlog_position(v: &Value) -> (String, u64) {
 
 #[test]
 fn sigterm_mid_run_keeps_every_acknowledged_row() {
-    let db = MariaDb::start().unwrap();
-    let ws = Workspace::new(&db).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pool = db.pool();
-    rt.block_on(async {
-        let mut conn = pool.get_conn().await.unwrap();
-        conn.query_drop("CREATE TABLE s (id BIGINT PRIMARY KEY, v VARCHAR(32))")
-            .await
-            .unwrap();
-    });
+    let (_db, ws, rt, pool) =
+        start_with(&["CREATE TABLE s (id BIGINT PRIMARY KEY, v VARCHAR(32))".to_owned()]);
 
     // A writer that commits small transactions until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
@@ -186,28 +176,21 @@ dir = "out"
     );
     std::fs::write(dir.path().join("wproc.toml"), config).unwrap();
     let ws = Workspace { dir };
-    let metrics_port = wproc_tests::free_port();
+    let metrics_port = free_port();
     let listen = format!("127.0.0.1:{metrics_port}");
     let mut child = ws
         .spawn_run_with(&["--drain-timeout", "1s", "--metrics-listen", &listen])
         .unwrap();
-    let ready = |path: &str| {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", metrics_port)).ok()?;
-        use std::io::{Read, Write};
-        write!(stream, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        Some(response)
-    };
     let not_ready = wait_until(Duration::from_secs(30), || {
-        ready("/ready").is_some_and(|r| r.starts_with("HTTP/1.0 503") && r.contains("source"))
+        http_get(metrics_port, "/ready")
+            .is_some_and(|(status, body)| status == 503 && body.contains("source"))
     });
     assert!(
         not_ready,
         "/ready did not report the source; log:\n{}",
         ws.log()
     );
-    assert!(ready("/health").is_some_and(|r| r.starts_with("HTTP/1.0 200")));
+    assert_eq!(http_get(metrics_port, "/health").map(|r| r.0), Some(200));
 
     sigterm(&child);
     let status = child.wait().unwrap();

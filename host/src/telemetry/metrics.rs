@@ -398,6 +398,33 @@ pub fn clear_sls_consumer_lag(shard: u32) {
         .remove(&[("shard", shard.to_string())]);
 }
 
+/// The SLS consumer lag of one shard while this worker holds it: set it with
+/// [`SlsShardLag::set`]; dropping the guard (the shard was released or handed over) removes the
+/// shard's series, so no stale lag is reported for a shard another worker now reads.
+#[derive(Debug)]
+pub struct SlsShardLag {
+    shard: u32,
+}
+
+impl SlsShardLag {
+    /// Starts reporting the lag of `shard` (at 0).
+    pub fn new(shard: u32) -> Self {
+        set_sls_consumer_lag(shard, 0);
+        Self { shard }
+    }
+
+    /// Sets the lag, in events.
+    pub fn set(&self, lag: i64) {
+        set_sls_consumer_lag(self.shard, lag);
+    }
+}
+
+impl Drop for SlsShardLag {
+    fn drop(&mut self) {
+        clear_sls_consumer_lag(self.shard);
+    }
+}
+
 /// `checkpoint` was committed just now.
 pub fn checkpoint_committed(checkpoint: Checkpoint) {
     let now_ms = SystemTime::now()
