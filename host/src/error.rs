@@ -1,6 +1,7 @@
 //! The top-level error: every component's error, and whether a retry may help.
 
 use crate::config::ConfigError;
+use crate::runtime::WasmError;
 use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::transport::local::LocalLogError;
@@ -20,6 +21,9 @@ pub enum Error {
     /// The sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// A WebAssembly transform failed.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
     /// A pipeline task panicked or was aborted: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -33,6 +37,7 @@ impl Error {
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
             Error::Sink(e) => e.is_retriable(),
+            Error::Wasm(e) => e.is_retriable(),
         }
     }
 }

@@ -27,10 +27,16 @@ fn main() -> ExitCode {
         Command::Binlog {
             command: BinlogCommand::Dump { files },
         } => return dump(files),
-        Command::Run(args) => (args.config.clone(), Halves::All),
+        Command::Transform { command } => return wproc::runtime::tool::run(command),
+        Command::Run(args) => (args.config.config.clone(), Halves::All),
         Command::Capture(args) => (args.config.clone(), Halves::CaptureOnly),
     };
-    let config = match wproc::config::load(&config_path) {
+    let config = match wproc::config::load(&config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|c| match &cli.command {
+            Command::Run(args) => wproc::runtime::tool::add_cli_transforms(c, &args.transforms),
+            _ => Ok(c),
+        }) {
         Ok(c) => c,
         Err(e) => {
             error!(message = "Invalid configuration.", error = %e);

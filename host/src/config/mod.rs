@@ -26,6 +26,7 @@ use serde::Deserialize;
 pub use env::substitute_env;
 pub use secret::Secret;
 
+use crate::runtime::wasm::{TransformConfig, TransformSettings};
 use crate::sink::SinkConfig;
 use crate::source::SourceConfig;
 use crate::transport::TransportConfig;
@@ -48,6 +49,10 @@ pub struct Config {
     /// Where processed changes land. Default: local files under `wproc-out`.
     #[serde(default)]
     pub sink: SinkConfig,
+    /// `[[transform]]` entries: WebAssembly transforms run over each batch before the sink,
+    /// in this order (see `docs/transforms.md`). Default: none.
+    #[serde(default, rename = "transform")]
+    pub transforms: Vec<TransformConfig>,
 }
 
 /// A configuration that could not be loaded, with the file and the reason.
@@ -148,7 +153,17 @@ impl Config {
         }
         self.transport.validate()?;
         self.sink.validate()?;
+        self.transform_settings()?;
         Ok(())
+    }
+
+    /// The validated `[[transform]]` entries, in order.
+    pub fn transform_settings(&self) -> Result<Vec<TransformSettings>, InvalidField> {
+        self.transforms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.validate(&format!("transform[{i}]")))
+            .collect()
     }
 }
 
