@@ -58,7 +58,7 @@ pub enum Command {
     /// second signal exits at once (130); a drain longer than `shutdown.drain_timeout` exits
     /// with 124. Neither loses data: checkpoints only follow durable writes. Exit 1 on a
     /// definite error, 2 on an invalid configuration.
-    Run(ConfigArgs),
+    Run(RunArgs),
     /// Run only capture: read the binlog and append to the transport.
     ///
     /// For a separate processing process (`wproc run` with the same transport and no
@@ -77,6 +77,12 @@ pub enum Command {
     /// Check the configured MySQL/MariaDB server for capture (binlog settings, privileges,
     /// server_id): one line per check; exit 1 when any check fails.
     Check(ConfigArgs),
+    /// Develop WebAssembly transforms.
+    Transform {
+        /// What to do.
+        #[command(subcommand)]
+        command: TransformCommand,
+    },
     /// Check a configuration file and exit: 0 when valid, 2 with the reason when not.
     ///
     /// Does everything `run` does with the file except connecting: reads it, substitutes
@@ -111,6 +117,73 @@ pub enum BinlogCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// `wproc run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// A WebAssembly transform to run after the `[[transform]]` entries of the config:
+    /// `FILE.wasm`, or `FILE.wasm=CONFIG_FILE` to pass the content of CONFIG_FILE to its init
+    /// (read from a file so that no secret is written on the command line). Repeatable;
+    /// chained in the order given, with default limits and `on_error = "fail"`.
+    #[arg(long = "transform", value_name = "FILE.wasm[=CONFIG_FILE]")]
+    pub transforms: Vec<String>,
+}
+
+/// `wproc transform` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TransformCommand {
+    /// Run a transform over JSON Lines events: prints the output events as JSON Lines on
+    /// stdout (with a `route` key when the transform set one), rejected events and failures
+    /// on stderr, then the timing (per batch and records/s, transform time only).
+    Test(TransformTestArgs),
+    /// Create a new transform crate (Rust, wproc-sdk) that builds as it is.
+    New(TransformNewArgs),
+}
+
+/// `wproc transform test` arguments.
+#[derive(Debug, Args)]
+pub struct TransformTestArgs {
+    /// The component (`.wasm`).
+    pub file: PathBuf,
+    /// Input events, JSON Lines (the format wproc writes; see docs/jsonl-format.md).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The string passed to the transform's init.
+    #[arg(long, default_value = "")]
+    pub config: String,
+    /// Events per batch.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// CPU deadline per batch, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub deadline_ms: u64,
+    /// Memory cap, e.g. `64MiB`.
+    #[arg(long, default_value = "64MiB")]
+    pub memory: String,
+    /// Run the input this many times (for timing).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Do not print the output events (timing only).
+    #[arg(long)]
+    pub no_output: bool,
+}
+
+/// `wproc transform new` arguments.
+#[derive(Debug, Args)]
+pub struct TransformNewArgs {
+    /// Crate name (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Directory to create the crate in (as `DIR/NAME`).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The wproc-sdk crate to depend on (a path). Default: the SDK of the wproc source tree
+    /// this binary was built from.
+    #[arg(long)]
+    pub sdk: Option<PathBuf>,
 }
 
 /// Where the configuration comes from.

@@ -1,6 +1,7 @@
 //! The top-level error: every component's error, and whether a retry may help.
 
 use crate::config::ConfigError;
+use crate::runtime::WasmError;
 use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::telemetry::metrics::Component;
@@ -33,6 +34,9 @@ pub enum Error {
         /// The bind error.
         source: std::io::Error,
     },
+    /// A WebAssembly transform failed.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
     /// A pipeline task panicked or was aborted: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -47,6 +51,7 @@ impl Error {
             Error::LocalLog(e) => e.is_retriable(),
             Error::Sink(e) => e.is_retriable(),
             Error::Sls(e) => e.is_retriable(),
+            Error::Wasm(e) => e.is_retriable(),
         }
     }
 }
@@ -60,6 +65,7 @@ impl Error {
             Error::LocalLog(_) => Component::LocalLog,
             Error::Sink(e) => e.component(),
             Error::Sls(_) => Component::Sls,
+            Error::Wasm(_) => Component::Wasm,
         }
     }
 }

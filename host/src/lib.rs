@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod pipeline;
 pub mod position;
 pub mod retry;
+pub mod runtime;
 pub mod sink;
 pub mod sls;
 pub mod source;

@@ -32,11 +32,16 @@ fn main() -> ExitCode {
         } => return dump(files, show_progress),
         Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
         Command::Check(args) => return wproc::source::mysql::preflight::main(&args.config),
-        Command::Run(args) => (args, Halves::All),
+        Command::Transform { command } => return wproc::runtime::tool::run(command),
+        Command::Run(args) => (&args.config, Halves::All),
         Command::Capture(args) => (args, Halves::CaptureOnly),
     };
     let config = match wproc::config::load_with_overrides(&args.config, &args.overrides.overrides())
-    {
+        .map_err(|e| e.to_string())
+        .and_then(|c| match &cli.command {
+            Command::Run(args) => wproc::runtime::tool::add_cli_transforms(c, &args.transforms),
+            _ => Ok(c),
+        }) {
         Ok(c) => c,
         Err(e) => {
             error!(message = "Invalid configuration.", error = %e);

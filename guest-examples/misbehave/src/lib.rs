@@ -1,13 +1,16 @@
 //! Misbehaves on purpose, for the host's sandbox and error-policy tests.
 //!
 //! Config (`key=value` pairs, comma-separated):
-//! `mode=loop|alloc|panic|error|reject|none, at=process|init, table=NAME, message=TEXT,
+//! `mode=loop|alloc|panic|error|reject|probe|none, at=process|init, table=NAME, message=TEXT,
 //! kind=invalid-input|unsupported|other`
 //!
 //! - `mode`: `loop` spins forever (stopped by the CPU deadline); `alloc` allocates and
 //!   touches 1 MiB blocks until the memory cap; `panic` panics with `message`; `error`
 //!   returns a typed error (`kind`, `message`); `reject` keeps the batch but rejects the
-//!   events of `table` (partial success); `none` (default) passes everything on.
+//!   events of `table` (partial success); `probe` tries what the sandbox must deny (read
+//!   `/etc/passwd`, list the environment and arguments), prints to stdout and stderr, and
+//!   keeps every event with the findings in columns `probe_fs` (`ok` or the error),
+//!   `probe_env` and `probe_args` (counts); `none` (default) passes everything on.
 //! - `at`: misbehave in `init` or in `process` (default).
 //! - `table`: in `process`, misbehave only for batches that contain an event of this table
 //!   (`table` or `db.table`); other batches pass through. A host test can send a bad
@@ -16,7 +19,7 @@
 //! Example: `mode=panic, table=boom, message=guest bug`.
 
 use wproc_sdk::config::KeyValues;
-use wproc_sdk::{Batch, Error, Output, Result, Transform};
+use wproc_sdk::{Batch, Error, Image, Output, Result, Transform};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -26,6 +29,7 @@ enum Mode {
     Panic,
     Error,
     Reject,
+    Probe,
 }
 
 /// The misbehave transform.
@@ -40,7 +44,7 @@ impl Misbehave {
     /// Does the misbehaving; returns only for `error` and `none`.
     fn act(&self) -> Result<()> {
         match self.mode {
-            Mode::None | Mode::Reject => Ok(()),
+            Mode::None | Mode::Reject | Mode::Probe => Ok(()),
             Mode::Loop => spin(),
             Mode::Alloc => exhaust_memory(),
             Mode::Panic => panic!("{}", self.message),
@@ -70,6 +74,24 @@ fn exhaust_memory() -> ! {
     }
 }
 
+/// Tries the file system, the environment and the arguments; records what it got.
+fn probe(batch: &Batch<'_>, out: &mut Output) {
+    println!("probe: hello from stdout");
+    eprintln!("probe: hello from stderr");
+    let fs = match std::fs::read_to_string("/etc/passwd") {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let env = std::env::vars().count() as i64;
+    let args = std::env::args().count() as i64;
+    for e in batch.events() {
+        out.keep(&e)
+            .set(Image::After, "probe_fs", fs.as_str())
+            .set(Image::After, "probe_env", env)
+            .set(Image::After, "probe_args", args);
+    }
+}
+
 impl Transform for Misbehave {
     fn init(config: &str) -> Result<Self> {
         let kv = KeyValues::parse(config)?;
@@ -81,6 +103,7 @@ impl Transform for Misbehave {
             "panic" => Mode::Panic,
             "error" => Mode::Error,
             "reject" => Mode::Reject,
+            "probe" => Mode::Probe,
             m => return Err(Error::InvalidInput(format!("config: unknown mode {m:?}"))),
         };
         let kind = kv.get_or("kind", "other").to_owned();
@@ -120,6 +143,10 @@ impl Transform for Misbehave {
                     out.keep(&e);
                 }
             }
+            return Ok(());
+        }
+        if self.mode == Mode::Probe {
+            probe(batch, out);
             return Ok(());
         }
         if triggered {

@@ -34,6 +34,7 @@ pub use overrides::Override;
 pub use secret::Secret;
 
 use crate::pipeline::shutdown::ShutdownConfig;
+use crate::runtime::wasm::{TransformConfig, TransformSettings};
 use crate::sink::SinkConfig;
 use crate::source::SourceConfig;
 use crate::telemetry::TelemetryConfig;
@@ -63,6 +64,10 @@ pub struct Config {
     /// Draining on SIGINT/SIGTERM. Default: `drain_timeout = "30s"`.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// `[[transform]]` entries: WebAssembly transforms run over each batch before the sink,
+    /// in this order (see `docs/transforms.md`). Default: none.
+    #[serde(default, rename = "transform")]
+    pub transforms: Vec<TransformConfig>,
 }
 
 /// A configuration that could not be loaded, with the file and the reason.
@@ -208,7 +213,17 @@ impl Config {
         self.sink.validate()?;
         self.telemetry.validate()?;
         self.shutdown.validate()?;
+        self.transform_settings()?;
         Ok(())
+    }
+
+    /// The validated `[[transform]]` entries, in order.
+    pub fn transform_settings(&self) -> Result<Vec<TransformSettings>, InvalidField> {
+        self.transforms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.validate(&format!("transform[{i}]")))
+            .collect()
     }
 }
 

@@ -70,6 +70,18 @@ pub fn write_event(out: &mut Vec<u8>, event: &ChangeEvent) {
     out.extend_from_slice(b"}\n");
 }
 
+/// Appends one event as a JSON line like [`write_event`], with one more string key at the end
+/// (`"route"` in `wproc transform test`, `"error"` in dead letters). Not part of the file format.
+pub fn write_event_with(out: &mut Vec<u8>, event: &ChangeEvent, key: &str, value: &str) {
+    write_event(out, event);
+    out.truncate(out.len() - 2);
+    out.push(b',');
+    write_str(out, key);
+    out.push(b':');
+    write_str(out, value);
+    out.extend_from_slice(b"}\n");
+}
+
 /// Encodes one event as a JSON line without the trailing newline.
 pub fn to_line(event: &ChangeEvent) -> String {
     let mut out = Vec::with_capacity(256);

@@ -9,6 +9,7 @@
 //! Inside the local transport events travel as postcard, which keeps every value typed.
 
 pub mod jsonl;
+pub mod jsonl_read;
 mod value;
 
 use std::sync::Arc;

@@ -86,4 +86,25 @@ impl Value {
     pub const fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+
+    /// A SQL type name for the value's kind, for columns whose binlog type is unknown (made by
+    /// a transform, or read from JSON Lines without types).
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Int(_) => "bigint",
+            Value::UInt(_) => "bigint unsigned",
+            Value::Float(_) => "float",
+            Value::Double(_) => "double",
+            Value::Decimal(_) => "decimal",
+            Value::String(_) => "text",
+            Value::Bytes(_) => "blob",
+            Value::Date { .. } => "date",
+            Value::DateTime { .. } => "datetime",
+            Value::Timestamp { .. } => "timestamp",
+            Value::Time { .. } => "time",
+            Value::Year(_) => "year",
+            Value::Json(_) => "json",
+        }
+    }
 }

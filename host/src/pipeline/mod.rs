@@ -112,7 +112,20 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
         (None, Halves::All) => {}
     }
     if halves == Halves::All {
-        let handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+        let mut handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+        let transforms = config.transform_settings().map_err(|f| {
+            Error::Internal(format!(
+                "invalid transform config `{}`: {}",
+                f.field, f.message
+            ))
+        })?;
+        if !transforms.is_empty() {
+            let chain = tokio::task::spawn_blocking(move || {
+                crate::runtime::TransformChain::load(&transforms)
+            })
+            .await??;
+            handler = handler.with_transforms(chain);
+        }
         let settings = process::ProcessSettings::new(config.sink.batch_limits(), &log_config.group);
         tasks.spawn(process::run(
             log.clone(),

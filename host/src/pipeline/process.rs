@@ -20,6 +20,7 @@ use tracing::{debug, info, warn};
 use crate::error::Error;
 use crate::event::ChangeEvent;
 use crate::retry::Backoff;
+use crate::runtime::TransformChain;
 use crate::sink::{BatchLimits, OutputBatch, Sink};
 use crate::telemetry::health::{self, Part};
 use crate::telemetry::metrics::{self, Checkpoint, ErrorClass, Stage};
@@ -58,12 +59,22 @@ impl ProcessSettings {
 #[derive(Debug, Clone)]
 pub struct BatchHandler {
     sink: Sink,
+    transforms: Option<TransformChain>,
 }
 
 impl BatchHandler {
     /// A handler that writes into `sink`.
     pub fn new(sink: Sink) -> Self {
-        Self { sink }
+        Self {
+            sink,
+            transforms: None,
+        }
+    }
+
+    /// Runs `chain` over every batch before the sink (an empty chain changes nothing).
+    pub fn with_transforms(mut self, chain: TransformChain) -> Self {
+        self.transforms = (!chain.is_empty()).then_some(chain);
+        self
     }
 
     /// The sink.
@@ -82,16 +93,21 @@ impl BatchHandler {
         events: Vec<ChangeEvent>,
         shutdown: &CancellationToken,
     ) -> Result<(), Error> {
-        let count = events.len();
         let started = Instant::now();
-        metrics::events_in(Stage::Sink, count);
-        let batch = Arc::new(OutputBatch {
+        metrics::events_in(Stage::Sink, events.len());
+        let mut batch = OutputBatch {
             shard,
             start,
             end,
             events,
             routes: Vec::new(),
-        });
+        };
+        if let Some(chain) = &self.transforms {
+            // With policy `fail` an error returns here: the range is not committed.
+            batch = chain.run(batch).await?.0;
+        }
+        let count = batch.events.len();
+        let batch = Arc::new(batch);
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
         loop {
             match self.sink.write_batch(batch.clone()).await {
