@@ -174,6 +174,11 @@ mod tests {
         assert_eq!(c.access_keys[0].secret.expose(), "s");
         assert_eq!(c.faults[0].count, Some(2));
         assert!(ServerConfig::from_toml("version = 1\nbogus = 1").is_err());
+        let example = include_str!("../../../../examples/sls-server.toml")
+            .replace("${WPROC_SLS_SECRET}", "example-secret");
+        let c = ServerConfig::from_toml(&example).unwrap();
+        assert_eq!(c.projects[0].logstores[0].name, "binlog");
+        assert_eq!(c.access_keys[0].secret.expose(), "example-secret");
         assert!(ServerConfig::from_toml("[[projects]]\nname = \"P\"").is_err());
     }
 }
