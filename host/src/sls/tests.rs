@@ -26,7 +26,7 @@ fn config() -> ServerConfig {
                 shards: 2,
             }],
         }],
-        ..ServerConfig::from_toml("").unwrap()
+        ..ServerConfig::default()
     }
 }
 
