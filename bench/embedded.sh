@@ -18,20 +18,6 @@ stop_wproc() {
   wproc_pid=""
 }
 
-# Adds the insert rows of closed files under $1 not counted before to $counted (a closed file
-# never changes; temporaries start with a dot and are not matched).
-declare -A seen
-counted=0
-count_new_files() {
-  local f n
-  while IFS= read -r -d '' f; do
-    [ -n "${seen[$f]:-}" ] && continue
-    seen[$f]=1
-    n=$(grep -c '"op":"insert"' "$f" || true)
-    counted=$((counted + n))
-  done < <(find "$1" -name 'part-*.jsonl' -print0 2>/dev/null)
-}
-
 build_wproc
 mariadb_start embedded
 say "filling $ROWS rows in transactions of $TX_ROWS"

@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 RATE="${LATENCY_RATE:-5000}"
-SECONDS_LOAD="${LATENCY_SECONDS:-30}"
+SECONDS_LOAD="${LATENCY_SECONDS:-20}"
 WARMUP="${LATENCY_WARMUP:-5}"
 SINK="${LATENCY_SINK:-files}"
 figure="latency commit -> row in a closed file at $(fmt_int "$RATE") rows/s, 1 s roll ($SINK sink), p50 / p99 ms"

@@ -106,3 +106,17 @@ python_venv() {
 # The bench table's schema (issue 3): the decode and end-to-end figures use it.
 BENCH_TABLE_DDL="CREATE TABLE t (id BIGINT PRIMARY KEY, a INT, b VARCHAR(64), c DECIMAL(12,2),
   d DATETIME(3), e DOUBLE, f TEXT, g TINYINT UNSIGNED, h DATE)"
+
+# Adds the insert rows of closed files under $1 not counted before to $counted (a closed file
+# never changes; temporaries start with a dot and are not matched).
+declare -gA seen
+counted=0
+count_new_files() {
+  local f n
+  while IFS= read -r -d '' f; do
+    [ -n "${seen[$f]:-}" ] && continue
+    seen[$f]=1
+    n=$(grep -c '"op":"insert"' "$f" || true)
+    counted=$((counted + n))
+  done < <(find "$1" -name 'part-*.jsonl' -print0 2>/dev/null)
+}

@@ -6,8 +6,9 @@
 # Installs cargo-fuzz (cargo install, cached in ~/.cargo/bin) when missing. cargo-fuzz needs
 # nightly compiler flags (-Z sanitizer, sancov); on a stable toolchain they are enabled with
 # RUSTC_BOOTSTRAP=1. The address sanitizer is used when it links, else none (FUZZ_SANITIZER
-# overrides). Seed corpora: the shared binlog fixtures (beside the checkout, or
-# $WPROC_SHARED_DIR) for binlog_file. Crashes land in fuzz/artifacts/TARGET/; the script exits 1
+# overrides). Targets: binlog_file (the offline binlog decoder), sls_log_group (PutLogs and
+# PullLogs protobuf bodies), sls_pull_body (decompression then LogGroupList decoding). Seed
+# corpora: the shared binlog fixtures (beside the checkout, or $WPROC_SHARED_DIR) for binlog_file. Crashes land in fuzz/artifacts/TARGET/; the script exits 1
 # when any target found one.
 set -euo pipefail
 cd "$(dirname "$0")/.."

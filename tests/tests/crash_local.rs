@@ -8,6 +8,9 @@
 //! the log's single-writer lock; `wproc run` with a config without `[source]` only reads the
 //! log (polling for what the other process appended) and writes the sink. A SIGKILL releases
 //! the lock with the process, so a restarted capture takes it again.
+//!
+//! A second test restarts MariaDB itself twice right after bursts of writes, while both
+//! processes stream: capture must reconnect by itself and the same checker must hold.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -196,11 +199,12 @@ impl Pair {
 /// Continuous load until `duration` passes: transactions of 1 to 6 statements on one table each
 /// (multi-row inserts, updates of several rows, primary-key changes, multi-row deletes), about
 /// one in twelve rolled back. Returns the row changes committed.
-async fn load(pool: mysql_async::Pool, duration: Duration, seed: u64) -> Expected {
+/// New rows take ids from `first_id` on.
+async fn load(pool: mysql_async::Pool, duration: Duration, seed: u64, first_id: i64) -> Expected {
     let mut conn = pool.get_conn().await.unwrap();
     let mut rng = Lcg::new(seed);
     let mut live: Vec<Vec<i64>> = vec![Vec::new(); TABLES.len()];
-    let mut next_id = 1i64;
+    let mut next_id = first_id;
     let mut expected = Expected::default();
     let started = Instant::now();
     while started.elapsed() < duration {
@@ -315,15 +319,16 @@ fn kill(child: &mut Child) {
     child.wait().unwrap();
 }
 
-#[test]
-fn sigkill_capture_and_run_at_random_moments_loses_and_duplicates_nothing() {
+/// A private MariaDB with the load's tables, a runtime for the test's SQL, and the seed of the
+/// load and kill schedule (`WPROC_CRASH_SEED` repeats a run).
+fn setup() -> (MariaDb, tokio::runtime::Runtime, u64) {
     let db = MariaDb::start().unwrap();
-    let pool = db.pool();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let pool = db.pool();
     rt.block_on(async {
         let mut conn = pool.get_conn().await.unwrap();
         for table in TABLES {
@@ -334,14 +339,107 @@ fn sigkill_capture_and_run_at_random_moments_loses_and_duplicates_nothing() {
             .await
             .unwrap();
         }
+        drop(conn);
+        pool.disconnect().await.unwrap();
     });
-    let pair = Pair::new(&db);
     let seed = std::env::var("WPROC_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| u64::from(std::process::id()));
+    (db, rt, seed)
+}
+
+/// Waits until the files hold `expected` row events, stops both processes with SIGTERM (they must
+/// exit 0), and runs the checker against the server's tables.
+fn finish(
+    pair: &Pair,
+    mut capture: Child,
+    mut run: Child,
+    expected: &Expected,
+    server: &TableState,
+) -> Verified {
+    let out = pair.out();
+    let caught_up = wait_until(Duration::from_secs(90), || {
+        let rows = read_output(&out)
+            .map(|lines| lines.iter().filter(|(_, v)| v["op"] != "ddl").count())
+            .unwrap_or(0);
+        rows as u64 >= expected.total()
+    });
+    sigterm(&capture);
+    sigterm(&run);
+    let capture_status = capture.wait().unwrap();
+    let run_status = run.wait().unwrap();
+    assert!(
+        caught_up,
+        "the output did not catch up; capture log:\n{}\nrun log:\n{}",
+        pair.log("capture"),
+        pair.log("run")
+    );
+    assert!(
+        capture_status.success(),
+        "capture exit {capture_status}:\n{}",
+        pair.log("capture")
+    );
+    assert!(
+        run_status.success(),
+        "run exit {run_status}:\n{}",
+        pair.log("run")
+    );
+    verify(&out, expected, server).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn mariadb_restarts_mid_stream_lose_and_duplicate_nothing() {
+    let (db, rt, seed) = setup();
+    let pair = Pair::new(&db);
+    let capture = pair.spawn("capture");
+    let run = pair.spawn("run");
+    let mut expected = Expected::default();
+    const ROUNDS: i64 = 3;
+    for round in 0..ROUNDS {
+        let pool = db.pool();
+        let done = rt.block_on(load(
+            pool.clone(),
+            Duration::from_secs(4),
+            seed + round as u64,
+            round * 10_000_000 + 1,
+        ));
+        rt.block_on(pool.disconnect()).unwrap();
+        expected.inserts += done.inserts;
+        expected.updates += done.updates;
+        expected.deletes += done.deletes;
+        if round + 1 < ROUNDS {
+            // Right after the writes, while wproc is still streaming them.
+            db.restart().unwrap();
+        }
+    }
+    let pool = db.pool();
+    let server = rt.block_on(server_state(&pool));
+    let verified = finish(&pair, capture, run, &expected, &server);
+    let log = std::fs::read_to_string(pair.dir.path().join("capture.log")).unwrap();
+    let reconnects = log.matches("reconnecting").count();
+    assert!(
+        reconnects >= 1,
+        "capture never lost its connection, so the restarts tested nothing:\n{}",
+        pair.log("capture")
+    );
+    eprintln!(
+        "exactly once across {} MariaDB restarts ({reconnects} reconnections by capture): {} row \
+         events in {} files",
+        ROUNDS - 1,
+        verified.events,
+        verified.files
+    );
+    drop(pool);
+}
+
+#[test]
+fn sigkill_capture_and_run_at_random_moments_loses_and_duplicates_nothing() {
+    let (db, rt, seed) = setup();
+    let pool = db.pool();
+    let pair = Pair::new(&db);
     eprintln!("crash test seed {seed} (WPROC_CRASH_SEED to repeat the load and kill schedule)");
-    let writer = rt.spawn(load(pool.clone(), LOAD_TIME, seed));
+    let writer = rt.spawn(load(pool.clone(), LOAD_TIME, seed, 1));
 
     let mut rng = Lcg::new(seed ^ 0x6b696c6c);
     let mut capture = pair.spawn("capture");
@@ -378,35 +476,7 @@ fn sigkill_capture_and_run_at_random_moments_loses_and_duplicates_nothing() {
         kills[0],
         kills[1]
     );
-    let caught_up = wait_until(Duration::from_secs(90), || {
-        let rows = read_output(&out)
-            .map(|lines| lines.iter().filter(|(_, v)| v["op"] != "ddl").count())
-            .unwrap_or(0);
-        rows as u64 >= expected.total()
-    });
-    sigterm(&capture);
-    sigterm(&run);
-    let capture_status = capture.wait().unwrap();
-    let run_status = run.wait().unwrap();
-    assert!(
-        caught_up,
-        "the output did not catch up; capture log:\n{}\nrun log:\n{}",
-        pair.log("capture"),
-        pair.log("run")
-    );
-    assert!(
-        capture_status.success(),
-        "capture exit {capture_status}:\n{}",
-        pair.log("capture")
-    );
-    assert!(
-        run_status.success(),
-        "run exit {run_status}:\n{}",
-        pair.log("run")
-    );
-
-    let verified = verify(&out, &expected, &server)
-        .unwrap_or_else(|e| panic!("after {kills:?} kills (capture, run): {e}"));
+    let verified = finish(&pair, capture, run, &expected, &server);
     eprintln!(
         "exactly once after {} SIGKILLs ({} capture, {} run): {} row events in {} files, \
          state equal to MariaDB's {} rows",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use serde_json::{Value, json};
 use wproc_tests::{
-    Lcg, MariaDb, Workspace, position_key, read_output, rebuild_state, row_events, sigterm,
+    Lcg, position_key, read_output, rebuild_state, row_events, sigterm, start_with as start,
     wait_until,
 };
 
@@ -15,33 +15,6 @@ const TYPES_TABLE: &str = "CREATE TABLE types (
     id BIGINT PRIMARY KEY, i INT, s VARCHAR(64), d DECIMAL(12,2), dt DATETIME(3), dbl DOUBLE,
     tx TEXT, tu TINYINT UNSIGNED, dd DATE, ts TIMESTAMP(6) NULL, bu BIGINT UNSIGNED,
     mi MEDIUMINT, tm TIME(4), b VARBINARY(16))";
-
-/// A private MariaDB with `setup` statements run, a wproc workspace reading it, a runtime and
-/// a pool for the test's own SQL.
-fn start(
-    setup: &[String],
-) -> (
-    MariaDb,
-    Workspace,
-    tokio::runtime::Runtime,
-    mysql_async::Pool,
-) {
-    let db = MariaDb::start().unwrap();
-    let ws = Workspace::new(&db).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pool = db.pool();
-    rt.block_on(async {
-        let mut conn = pool.get_conn().await.unwrap();
-        for statement in setup {
-            conn.query_drop(statement.as_str()).await.unwrap();
-        }
-    });
-    (db, ws, rt, pool)
-}
 
 /// Converts one canonical JSON value to the text MariaDB prints for it, for comparison with
 /// `SELECT CAST(col AS CHAR)`.

@@ -18,7 +18,7 @@
 
 mod alibaba;
 mod env;
-mod overrides;
+pub(crate) mod overrides;
 mod secret;
 
 use std::path::Path;

@@ -69,7 +69,7 @@ impl FromStr for Override {
 }
 
 /// A TOML value when `raw` is one, else the string itself.
-fn parse_value(raw: &str) -> toml::Value {
+pub(crate) fn parse_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))

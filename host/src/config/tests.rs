@@ -4,9 +4,13 @@ use super::*;
 fn minimal_config_gets_the_embedded_defaults() {
     let config = Config::from_toml("version = 1\n", "inline").unwrap();
     assert!(config.source.is_none());
-    let TransportConfig::Local(log) = &config.transport;
+    let TransportConfig::Local(log) = &config.transport else {
+        panic!("the default transport is the local log")
+    };
     assert_eq!(log.dir, std::path::PathBuf::from("wproc-data/log"));
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("the default sink is files")
+    };
     assert_eq!(files.path, "{db}/{table}/dt={date}");
 }
 
@@ -122,12 +126,16 @@ fn overrides_replace_file_values_and_are_checked_like_the_file() {
     .map(|s| s.parse().unwrap())
     .collect();
     let config = Config::from_toml_with(text, "f.toml", &overrides).unwrap();
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("files sink expected")
+    };
     assert_eq!(files.dir, std::path::PathBuf::from("from-cli"));
     assert_eq!(files.max_events.get(), 7, "values not overridden stay");
     assert_eq!(files.max_wait, std::time::Duration::from_millis(250));
     assert_eq!(config.telemetry.listen.unwrap().port(), 0);
-    let TransportConfig::Local(log) = &config.transport;
+    let TransportConfig::Local(log) = &config.transport else {
+        panic!("the transport is the local log")
+    };
     assert_eq!(log.shards.get(), 4, "a TOML integer stays an integer");
 
     // Later overrides win.
@@ -136,7 +144,9 @@ fn overrides_replace_file_values_and_are_checked_like_the_file() {
         .map(|s| s.parse().unwrap())
         .collect();
     let config = Config::from_toml_with(text, "f.toml", &later).unwrap();
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("files sink expected")
+    };
     assert_eq!(files.dir, std::path::PathBuf::from("b"));
 
     let typo: Override = "sink.files.max_evnts=1".parse().unwrap();
@@ -248,4 +258,110 @@ fn alibaba_credentials_prefer_the_file_then_the_standard_variables() {
     };
     let c = alibaba_credentials_from("transport.sls", blank, env).unwrap();
     assert_eq!(c.origin, "environment");
+}
+
+/// Rows of the reference tables: (key, default cell) for every "| `key` | … |" line.
+fn documented_keys(doc: &str) -> Vec<(String, String)> {
+    doc.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // "", key, type, default, meaning, ""
+            if cells.len() < 5 {
+                return None;
+            }
+            let key = cells[1].strip_prefix('`')?.strip_suffix('`')?;
+            key.contains('.')
+                .then(|| (key.to_owned(), cells[3].to_owned()))
+                .or_else(|| (key == "version").then(|| (key.to_owned(), cells[3].to_owned())))
+        })
+        .collect()
+}
+
+/// Dotted keys set in an example file, commented-out ones (`# key = value`) included.
+fn example_keys(text: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut keys = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let body = line.strip_prefix('#').map(str::trim).unwrap_or(line);
+        if let Some(header) = line.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            section = header.trim_matches(['[', ']']).to_owned();
+            continue;
+        }
+        let Some((key, _)) = body.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            continue;
+        }
+        keys.push(if section.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{section}.{key}")
+        });
+    }
+    keys
+}
+
+#[test]
+fn configuration_reference_matches() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let doc = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/wproc.toml")).unwrap();
+    let documented = documented_keys(&doc);
+    assert!(documented.len() > 20, "reference tables not found");
+
+    // The example uses exactly the documented keys.
+    let mut in_doc: Vec<&str> = documented.iter().map(|(k, _)| k.as_str()).collect();
+    let mut in_example = example_keys(&example);
+    in_doc.sort_unstable();
+    in_example.sort_unstable();
+    assert_eq!(
+        in_doc, in_example,
+        "docs/configuration.md and examples/wproc.toml list different keys"
+    );
+
+    // Every documented key exists, and its documented default is the real default.
+    let base = "version = 1\n[source.mysql]\nuser = \"u\"\n";
+    let defaults = format!("{:?}", Config::from_toml(base, "base").unwrap());
+    for (key, default) in &documented {
+        let Some(literal) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) else {
+            // "required" or "—": no default to compare; the key must still parse.
+            let value = match key.as_str() {
+                "telemetry.listen" => "127.0.0.1:9184",
+                "source.mysql.password" => "\"x\"",
+                _ => continue,
+            };
+            let text = format!("{base}{}", section_line(key, value));
+            Config::from_toml(&text, "doc").unwrap_or_else(|e| panic!("{key}: {e}"));
+            continue;
+        };
+        let o = Override {
+            key: key.clone(),
+            value: overrides::parse_value(literal),
+        };
+        let config = Config::from_toml_with(base, "doc", &[o])
+            .unwrap_or_else(|e| panic!("documented key {key} = {literal}: {e}"));
+        assert_eq!(
+            format!("{config:?}"),
+            defaults,
+            "{key}: the documented default {literal} is not the default"
+        );
+    }
+}
+
+/// `[section]\nkey = value` for a dotted key, quoting a bare value.
+fn section_line(key: &str, value: &str) -> String {
+    let (section, field) = key.rsplit_once('.').unwrap();
+    let value = if value.starts_with('"') {
+        value.to_owned()
+    } else {
+        format!("\"{value}\"")
+    };
+    if section == "source.mysql" {
+        format!("{field} = {value}\n")
+    } else {
+        format!("[{section}]\n{field} = {value}\n")
+    }
 }

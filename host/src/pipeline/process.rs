@@ -22,7 +22,7 @@ use crate::event::ChangeEvent;
 use crate::retry::Backoff;
 use crate::sink::{BatchLimits, OutputBatch, Sink};
 use crate::telemetry::health::{self, Part};
-use crate::telemetry::metrics::{self, Checkpoint, Component, ErrorClass, Stage};
+use crate::telemetry::metrics::{self, Checkpoint, ErrorClass, Stage};
 use crate::transport::LocalLog;
 
 /// How often a reader looks for data appended by another process.
@@ -83,6 +83,8 @@ impl BatchHandler {
         shutdown: &CancellationToken,
     ) -> Result<(), Error> {
         let count = events.len();
+        let started = Instant::now();
+        metrics::events_in(Stage::Sink, count);
         let batch = Arc::new(OutputBatch {
             shard,
             start,
@@ -102,10 +104,12 @@ impl BatchHandler {
                         events = count,
                         files
                     );
+                    metrics::events_out(Stage::Sink, count);
+                    metrics::batch_latency(Stage::Sink, started.elapsed());
                     return Ok(());
                 }
                 Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
-                    metrics::error(Component::Files, ErrorClass::Transient);
+                    metrics::error(e.component(), ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(message = "Sink write failed; retrying.", error = %e, shard, start, end);
                     tokio::time::sleep(delay).await;
@@ -239,8 +243,6 @@ impl ShardProcessor {
         shutdown: &CancellationToken,
     ) -> Result<(), Error> {
         let events = std::mem::take(&mut batch.events);
-        let count = events.len();
-        metrics::events_in(Stage::Sink, count);
         let (shard, start, end) = (self.shard, batch.start, batch.end);
         self.handler
             .handle(shard, start, end, events, shutdown)
@@ -249,9 +251,8 @@ impl ShardProcessor {
         let group = self.settings.group.clone();
         tokio::task::spawn_blocking(move || log.commit(&group, shard, end)).await??;
         metrics::checkpoint_committed(Checkpoint::Process);
-        metrics::events_out(Stage::Sink, count);
         if let Some(first_at) = batch.first_at {
-            metrics::batch_latency(Stage::Sink, first_at.elapsed());
+            metrics::batch_latency(Stage::Process, first_at.elapsed());
         }
         batch.start = end;
         batch.bytes = 0;

@@ -21,8 +21,8 @@
 //! Calling any function here before the endpoint is started is cheap and harmless: values are
 //! recorded in memory and served once someone scrapes.
 
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::encoding::text::encode;
@@ -44,8 +44,10 @@ pub const EVENTS_OUT: &str = "wproc_events_out_total";
 pub const BYTES: &str = "wproc_bytes_total";
 /// Counter `{component}`: output files made durable by a sink.
 pub const SINK_FILES: &str = "wproc_sink_files_total";
-/// Histogram `{stage}`, seconds: from a batch's first event entering the stage to its durable
-/// write (and, for the sink, its checkpoint commit).
+/// Histogram `{stage}`, seconds: `capture`: from receiving source batches to their durable
+/// append; `process`: from a batch's first event read from the transport to its checkpoint
+/// commit (the landing latency); `sink`: making one batch durable (transforms, writes and
+/// retries included).
 pub const BATCH_LATENCY: &str = "wproc_batch_latency_seconds";
 /// Histogram, seconds: time spent in transform calls, per batch.
 pub const TRANSFORM_DURATION: &str = "wproc_transform_duration_seconds";
@@ -210,6 +212,11 @@ where
     registry.register(base, help, metric);
 }
 
+type LagReader = Box<dyn Fn() -> Duration + Send + Sync>;
+
+/// Where the replication lag comes from (see [`set_replication_lag_fn`]).
+static LAG_READER: Mutex<Option<LagReader>> = Mutex::new(None);
+
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let mut registry = Registry::default();
     let m = Metrics {
@@ -362,14 +369,18 @@ pub fn set_replication_lag(lag: Duration) {
     METRICS.replication_lag.set(lag.as_secs_f64());
 }
 
-/// Sets the replication lag from a binlog event timestamp (Unix seconds); a timestamp in the
-/// future (clock skew) counts as no lag.
-pub fn set_replication_lag_from_timestamp(event_unix_secs: u32) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let lag = now.saturating_sub(Duration::from_secs(u64::from(event_unix_secs)));
-    set_replication_lag(lag);
+/// Reads the replication lag from `read` at every scrape (and status line update) from now on:
+/// the source keeps its own atomics and the gauge follows them without a call per event.
+pub fn set_replication_lag_fn(read: impl Fn() -> Duration + Send + Sync + 'static) {
+    *LAG_READER.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(read));
+}
+
+/// Updates the gauge from the registered reader, if any.
+fn refresh_replication_lag() {
+    let reader = LAG_READER.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(read) = reader.as_ref() {
+        set_replication_lag(read());
+    }
 }
 
 /// Sets the SLS consumer lag of `shard`, in events (or log groups, as the service reports).
@@ -385,6 +396,33 @@ pub fn clear_sls_consumer_lag(shard: u32) {
     METRICS
         .sls_consumer_lag
         .remove(&[("shard", shard.to_string())]);
+}
+
+/// The SLS consumer lag of one shard while this worker holds it: set it with
+/// [`SlsShardLag::set`]; dropping the guard (the shard was released or handed over) removes the
+/// shard's series, so no stale lag is reported for a shard another worker now reads.
+#[derive(Debug)]
+pub struct SlsShardLag {
+    shard: u32,
+}
+
+impl SlsShardLag {
+    /// Starts reporting the lag of `shard` (at 0).
+    pub fn new(shard: u32) -> Self {
+        set_sls_consumer_lag(shard, 0);
+        Self { shard }
+    }
+
+    /// Sets the lag, in events.
+    pub fn set(&self, lag: i64) {
+        set_sls_consumer_lag(self.shard, lag);
+    }
+}
+
+impl Drop for SlsShardLag {
+    fn drop(&mut self) {
+        clear_sls_consumer_lag(self.shard);
+    }
 }
 
 /// `checkpoint` was committed just now.
@@ -410,11 +448,13 @@ pub fn events_out_count(stage: Stage) -> u64 {
 
 /// The current replication lag, for the status line.
 pub fn replication_lag() -> f64 {
+    refresh_replication_lag();
     METRICS.replication_lag.get()
 }
 
 /// The OpenMetrics text of every metric, with the checkpoint ages computed now.
 pub fn render() -> String {
+    refresh_replication_lag();
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -97,6 +97,22 @@ async fn endpoint_serves_metrics_health_and_readiness() {
     .unwrap();
     assert!((0.0..60.0).contains(&age), "{age}");
 
+    {
+        let held = metrics::SlsShardLag::new(9);
+        held.set(5);
+        let (_, text) = get(addr, "/metrics").await;
+        assert_eq!(
+            sample(&text, "wproc_sls_consumer_lag{shard=\"9\"}"),
+            Some(5.0)
+        );
+    }
+    let (_, text) = get(addr, "/metrics").await;
+    assert_eq!(
+        sample(&text, "wproc_sls_consumer_lag{shard=\"9\"}"),
+        None,
+        "released shard"
+    );
+
     assert_eq!(get(addr, "/health").await, (200, "ok\n".to_owned()));
     health::stop();
     assert_eq!(get(addr, "/ready").await.0, 503);

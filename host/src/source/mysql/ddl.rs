@@ -80,11 +80,10 @@ pub(crate) fn parse_target(sql: &str, default_db: &str) -> DdlTarget {
             i += 1;
             continue;
         }
-        if verb == "DROP" || verb == "RENAME" {
-            if matches!(tokens.get(i), Some(Token::Punct(','))) {
-                i += 1;
-                continue;
-            }
+        if (verb == "DROP" || verb == "RENAME") && matches!(tokens.get(i), Some(Token::Punct(',')))
+        {
+            i += 1;
+            continue;
         }
         break;
     }

@@ -25,7 +25,7 @@ use crate::position::BinlogPosition;
 use crate::retry::Backoff;
 use crate::source::{SourceBatch, SourceCheckpoint};
 use crate::telemetry::health::{self, Part};
-use crate::telemetry::metrics::{self, Component, ErrorClass, Stage};
+use crate::telemetry::metrics::{self, Component, ErrorClass};
 
 /// Heartbeat period asked of the server, so that an idle stream still proves it is alive.
 const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
@@ -33,8 +33,6 @@ const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
 const RECONNECT_INITIAL: Duration = Duration::from_millis(200);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
-/// `HEARTBEAT_LOG_EVENT` type code.
-const HEARTBEAT_EVENT: u8 = 27;
 
 /// A MySQL or MariaDB server read as a replica.
 #[derive(Debug, Clone)]
@@ -356,7 +354,10 @@ impl<'a> Session<'a> {
             .await
             .map_err(|e| classify(addr.clone(), "SET @slave_connect_state", e))?;
         }
-        let mut request = BinlogStreamRequest::new(self.source.config.server_id);
+        // A report host makes the replica visible in SHOW SLAVE HOSTS (MariaDB lists only
+        // replicas that report one), so `wproc check` can see server_id clashes.
+        let mut request =
+            BinlogStreamRequest::new(self.source.config.server_id).with_hostname(b"wproc");
         match &from {
             DumpFrom::File(position) => {
                 request = request
@@ -409,14 +410,6 @@ impl<'a> Session<'a> {
                 Ok(Some(Ok(event))) => event,
             };
             backoff.reset();
-            match event.header().event_type_raw() {
-                // The server sends heartbeats only when it has nothing else: caught up.
-                HEARTBEAT_EVENT => metrics::set_replication_lag(Duration::ZERO),
-                _ if event.header().timestamp() != 0 => {
-                    metrics::set_replication_lag_from_timestamp(event.header().timestamp());
-                }
-                _ => {}
-            }
             let batch = self.decoder.handle(&event)?;
             let refresh = self.decoder.take_refresh();
             if !refresh.is_empty()
@@ -435,7 +428,6 @@ impl<'a> Session<'a> {
                 }
             }
             if let Some(batch) = batch {
-                metrics::events_out(Stage::Source, batch.events.len());
                 tokio::select! {
                     biased;
                     _ = shutdown.cancelled() => return Ok(()),

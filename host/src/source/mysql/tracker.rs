@@ -66,12 +66,6 @@ impl SchemaTracker {
         self.tables.get(&(db.to_owned(), table.to_owned()))
     }
 
-    #[cfg(test)]
-    pub fn insert(&mut self, db: &str, table: &str, columns: Vec<TrackedColumn>) {
-        self.tables
-            .insert((db.to_owned(), table.to_owned()), columns.into());
-    }
-
     /// Reloads what `refresh` names from the server.
     pub async fn load(&mut self, conn: &mut Conn, refresh: &Refresh) -> mysql_async::Result<()> {
         let (condition, params): (&str, Vec<String>) = match refresh {

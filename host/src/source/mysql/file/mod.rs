@@ -132,8 +132,12 @@ pub fn decode_reader(
                 ),
             ));
         }
-        buf.resize(size as usize, 0);
-        let body = read_full(&mut input, &mut buf[EVENT_HEADER_LEN..])
+        // Read the body without sizing the buffer from the (untrusted) header first: should the
+        // input hold less than `file_len` said, a corrupt size still costs no large allocation.
+        buf.reserve((size as usize).min(1 << 20));
+        let body = (&mut input)
+            .take(u64::from(size) - EVENT_HEADER_LEN as u64)
+            .read_to_end(&mut buf)
             .map_err(|e| error(offset, e.to_string()))?;
         if body < size as usize - EVENT_HEADER_LEN {
             return Err(error(
