@@ -15,6 +15,11 @@
 //! [`cursor_to_seq`] / [`seq_to_cursor`] convert. A consumer's checkpoint is the cursor of the
 //! first LogGroup it has not yet made durable.
 //!
+//! Untrusted bytes: [`proto::decode_log_group`] (PutLogs bodies, server side),
+//! [`proto::decode_log_group_list`] and [`proto::decode_pull_body`] (PullLogs bodies, with
+//! decompression; client side) never panic and bound their allocations: they are the fuzzing
+//! entry points.
+//!
 //! Errors: [`SlsError`] names the call, HTTP status, `errorCode`, `errorMessage` and request id.
 //! 5xx, throttling (`*QuotaExceed`, `ServerBusy`) and network errors are retriable; other 4xx
 //! are definite and never retried. Credentials never appear in logs or `Debug` output.

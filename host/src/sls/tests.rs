@@ -26,7 +26,7 @@ fn config() -> ServerConfig {
                 shards: 2,
             }],
         }],
-        ..ServerConfig::from_toml("").unwrap()
+        ..ServerConfig::default()
     }
 }
 
@@ -551,5 +551,45 @@ async fn the_shard_write_quota_answers_403_and_the_client_waits_it_out() {
         .await
         .unwrap();
     assert_eq!(tags_of(&r), ["p0", "p1", "p2"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sts_tokens_are_signed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.access_keys[0].security_token = Some(Secret::new("sts-token"));
+    let server = SlsServer::start("127.0.0.1:0", dir.path(), config)
+        .await
+        .unwrap();
+    let with_token = |token: Option<&str>| {
+        SlsClient::new(
+            SlsEndpoint::literal(&server.url(), "sls.test").unwrap(),
+            "proj",
+            Credentials {
+                access_key_id: AKID.into(),
+                access_key_secret: Secret::new(SECRET),
+                security_token: token.map(Secret::new),
+            },
+            fast_options(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        with_token(Some("sts-token"))
+            .list_shards("store")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    for token in [None, Some("other")] {
+        let e = with_token(token).list_shards("store").await.unwrap_err();
+        assert_eq!(
+            (e.status(), e.code()),
+            (Some(401), Some("Unauthorized")),
+            "{token:?}"
+        );
+    }
     server.stop().await;
 }

@@ -28,8 +28,9 @@ pub const DEFAULT_SHARDS: u32 = 2;
 /// Largest shard count of one logstore.
 pub const MAX_SHARDS: u32 = 256;
 
-/// `wproc sls-server --config FILE`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `wproc sls-server --config FILE`. `Default` is the empty file: version 1, no keys (no
+/// authentication), no projects, date checks on.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Format version; must be 1.
@@ -53,6 +54,19 @@ pub struct ServerConfig {
     /// `ShardWriteQuotaExceed`. 0: unlimited (the real service allows 500).
     #[serde(default)]
     pub shard_write_qps: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            version: SERVER_CONFIG_VERSION,
+            access_keys: Vec::new(),
+            projects: Vec::new(),
+            faults: Vec::new(),
+            check_date: true,
+            shard_write_qps: 0,
+        }
+    }
 }
 
 const fn default_version() -> u32 {
@@ -174,6 +188,18 @@ mod tests {
         assert_eq!(c.access_keys[0].secret.expose(), "s");
         assert_eq!(c.faults[0].count, Some(2));
         assert!(ServerConfig::from_toml("version = 1\nbogus = 1").is_err());
+        let empty = ServerConfig::from_toml("").unwrap();
+        let default = ServerConfig::default();
+        assert!(default.validate().is_ok());
+        assert_eq!(
+            (empty.version, empty.check_date, empty.shard_write_qps),
+            (default.version, default.check_date, default.shard_write_qps)
+        );
+        let example = include_str!("../../../../examples/sls-server.toml")
+            .replace("${WPROC_SLS_SECRET}", "example-secret");
+        let c = ServerConfig::from_toml(&example).unwrap();
+        assert_eq!(c.projects[0].logstores[0].name, "binlog");
+        assert_eq!(c.access_keys[0].secret.expose(), "example-secret");
         assert!(ServerConfig::from_toml("[[projects]]\nname = \"P\"").is_err());
     }
 }

@@ -262,7 +262,7 @@ impl Groups {
     }
 
     /// UpdateCheckPoint. Without `force`, the consumer must be alive (`ConsumerNotExsit`) and own
-    /// the shard (`ConsumerNotMatch`).
+    /// the shard or still hold it while handing it over (`ConsumerNotMatch`).
     #[allow(clippy::too_many_arguments)]
     pub fn update_checkpoint(
         &self,
@@ -296,11 +296,15 @@ impl Groups {
                         format!("consumer {consumer} does not exist in group {name}"),
                     ));
                 }
-                if group
+                // The owner may commit, and so may a consumer that still lists the shard in its
+                // heartbeats (it is stopping and flushing; nobody else has the shard yet).
+                let owner = group
                     .and_then(|l| l.assignment.get(&shard))
-                    .map(String::as_str)
-                    != Some(consumer)
-                {
+                    .map(String::as_str);
+                let still_held = group
+                    .and_then(|l| l.consumers.get(consumer))
+                    .is_some_and(|c| c.held.contains(&shard));
+                if owner != Some(consumer) && !still_held {
                     return Err(ApiError::new(
                         400,
                         "ConsumerNotMatch",
@@ -442,6 +446,14 @@ mod tests {
         assert_eq!(err.code, "ConsumerNotMatch");
         g.update_checkpoint("cg", "b", 0, "MQ==", true, &shards, now)
             .unwrap();
+        // Shard 1 is assigned to b, but a still holds it while stopping: a may flush it.
+        g.update_checkpoint("cg", "a", 1, "Mg==", false, &shards, now)
+            .unwrap();
+        g.heartbeat("cg", "a", &[0], &shards, now).unwrap();
+        let err = g
+            .update_checkpoint("cg", "a", 1, "Mg==", false, &shards, now)
+            .unwrap_err();
+        assert_eq!(err.code, "ConsumerNotMatch", "released");
         let err = g
             .update_checkpoint("cg", "a", 7, "MQ==", true, &shards, now)
             .unwrap_err();
@@ -451,7 +463,10 @@ mod tests {
         let cps = g.checkpoints("cg", None, &shards).unwrap();
         assert_eq!(cps[0].checkpoint, "MQ==");
         assert_eq!(cps[0].consumer, "b");
-        assert_eq!(cps[1].checkpoint, "");
+        assert_eq!(
+            (cps[1].checkpoint.as_str(), cps[1].consumer.as_str()),
+            ("Mg==", "a")
+        );
         assert_eq!(
             g.create("cg", 5, false).unwrap_err().code,
             "ConsumerGroupAlreadyExist"
