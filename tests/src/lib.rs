@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+pub mod sls;
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,6 +48,11 @@ pub struct MariaDb {
 impl MariaDb {
     /// Starts a fresh server in a temporary directory.
     pub fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// Starts a fresh server with extra `my.cnf` lines (`NAME=VALUE`; later lines override).
+    pub fn start_with(options: &[&str]) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("wproc-mariadb-")
             .tempdir()?;
@@ -54,6 +61,7 @@ impl MariaDb {
             .args(["start", "--dir"])
             .arg(dir.path())
             .args(["--port", &port.to_string()])
+            .args(options.iter().flat_map(|o| ["--option", o]))
             .stderr(Stdio::inherit())
             .output()
             .context("running tests/harness/mariadb.sh")?;
@@ -64,6 +72,11 @@ impl MariaDb {
             );
         }
         Ok(Self { dir, port })
+    }
+
+    /// The server's binlog directory (files `mariadb-bin.NNNNNN`).
+    pub fn binlog_dir(&self) -> PathBuf {
+        self.dir.path().join("binlog")
     }
 
     /// A connection URL for the test user.
@@ -90,6 +103,37 @@ impl MariaDb {
             bail!("sql failed: {}", String::from_utf8_lossy(&out.stderr));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl MariaDb {
+    /// Stops the server (SIGTERM, as an operator's restart does) and starts it again on the same
+    /// port and data directory; returns once it accepts connections.
+    pub fn restart(&self) -> Result<()> {
+        let script = repo_root().join("tests/harness/mariadb.sh");
+        let stop = Command::new(&script)
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .output()?;
+        if !stop.status.success() {
+            bail!(
+                "mariadb.sh stop failed: {}",
+                String::from_utf8_lossy(&stop.stderr)
+            );
+        }
+        let start = Command::new(&script)
+            .args(["start", "--dir"])
+            .arg(self.dir.path())
+            .args(["--port", &self.port.to_string()])
+            .stderr(Stdio::inherit())
+            .output()?;
+        if !start.status.success() {
+            bail!(
+                "mariadb.sh start failed: {}",
+                String::from_utf8_lossy(&start.stdout)
+            );
+        }
+        Ok(())
     }
 }
 
@@ -138,12 +182,18 @@ shards = 2
 
     /// Starts `wproc run` in this directory.
     pub fn spawn_run(&self) -> Result<Child> {
+        self.spawn_run_with(&[])
+    }
+
+    /// Starts `wproc run` in this directory with extra command-line arguments.
+    pub fn spawn_run_with(&self, args: &[&str]) -> Result<Child> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("wproc.log"))?;
         Command::new(wproc_bin())
             .arg("run")
+            .args(args)
             .current_dir(self.dir.path())
             .env("TEST_MYSQL_PASSWORD", "wproc")
             .stdout(log.try_clone()?)
@@ -256,11 +306,23 @@ pub fn rebuild_state(
     state
 }
 
-/// Deterministic pseudo-random numbers, e.g. for kill timing.
+/// Sends SIGTERM to a child.
+pub fn sigterm(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+/// Deterministic pseudo-random numbers (kill timing, corruption points), reproducible from a seed.
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    /// The next number in `[0, bound)`.
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// A number in `0..bound` (`bound` > 0).
     pub fn next(&mut self, bound: u64) -> u64 {
         self.0 = self
             .0
@@ -268,13 +330,6 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % bound
     }
-}
-
-/// Sends SIGTERM to a child.
-pub fn sigterm(child: &Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
 }
 
 /// A private single-node HDFS (Hadoop 2.7.3 NameNode and DataNode) started by

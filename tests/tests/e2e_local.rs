@@ -7,7 +7,8 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use serde_json::{Value, json};
 use wproc_tests::{
-    MariaDb, Workspace, position_key, read_output, rebuild_state, row_events, sigterm, wait_until,
+    Lcg, MariaDb, Workspace, position_key, read_output, rebuild_state, row_events, sigterm,
+    wait_until,
 };
 
 const TYPES_TABLE: &str = "CREATE TABLE types (
@@ -234,7 +235,7 @@ fn sigkill_and_restart_lose_and_duplicate_nothing() {
         expected
     });
 
-    let mut rng = wproc_tests::Lcg(std::process::id() as u64);
+    let mut rng = Lcg::new(std::process::id() as u64);
     let mut child = ws.spawn_run().unwrap();
     let mut kills = 0;
     while !writer.is_finished() || kills < 3 {

@@ -28,7 +28,9 @@
 //! base64; a JSON column whose value is exactly `{"base64": …}` can only be told apart with the
 //! column's type, which the SLS wire format and the transform API carry.
 
+use std::cell::RefCell;
 use std::io::Write as _;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -77,21 +79,55 @@ pub fn to_line(event: &ChangeEvent) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn write_image(out: &mut Vec<u8>, columns: &[Column], image: Option<&[Value]>) {
+/// The rendered object keys (`"name":`, the first without a leading comma) of one column
+/// list, kept for the next event: rows of one table share their `Arc<[Column]>`, so each
+/// table's keys are escaped once instead of once per value. Holding the `Arc` keeps the
+/// pointer from being reused, so pointer equality identifies the list.
+struct RenderedKeys {
+    columns: Arc<[Column]>,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+thread_local! {
+    static KEYS: RefCell<Option<RenderedKeys>> = const { RefCell::new(None) };
+}
+
+fn write_image(out: &mut Vec<u8>, columns: &Arc<[Column]>, image: Option<&[Value]>) {
     let Some(values) = image else {
         out.extend_from_slice(b"null");
         return;
     };
-    out.push(b'{');
-    for (i, (column, value)) in columns.iter().zip(values).enumerate() {
-        if i > 0 {
-            out.push(b',');
+    KEYS.with_borrow_mut(|cache| {
+        let keys = match cache {
+            Some(keys) if Arc::ptr_eq(&keys.columns, columns) => keys,
+            _ => {
+                let mut bytes = Vec::new();
+                let mut ends = Vec::with_capacity(columns.len());
+                for (i, column) in columns.iter().enumerate() {
+                    if i > 0 {
+                        bytes.push(b',');
+                    }
+                    write_str(&mut bytes, &column.name);
+                    bytes.push(b':');
+                    ends.push(bytes.len());
+                }
+                cache.insert(RenderedKeys {
+                    columns: columns.clone(),
+                    bytes,
+                    ends,
+                })
+            }
+        };
+        out.push(b'{');
+        let mut start = 0;
+        for (end, value) in keys.ends.iter().zip(values) {
+            out.extend_from_slice(&keys.bytes[start..*end]);
+            start = *end;
+            write_value(out, value);
         }
-        write_str(out, &column.name);
-        out.push(b':');
-        write_value(out, value);
-    }
-    out.push(b'}');
+        out.push(b'}');
+    });
 }
 
 /// Appends one value in its canonical JSON form.
@@ -146,7 +182,10 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
                     let (h, mi, s) = (t.hour(), t.minute() as u8, t.second() as u8);
                     write_clock(out, h, mi, s, *micros, *fsp);
                 }
-                _ => out.extend_from_slice(b"0000-00-00T00:00:00"),
+                _ => {
+                    out.extend_from_slice(b"0000-00-00T");
+                    write_clock(out, 0, 0, 0, 0, *fsp);
+                }
             }
             out.extend_from_slice(b"Z\"");
         }
@@ -185,12 +224,46 @@ fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+/// Whether `bytes` holds a control character, `"` or `\\`: eight bytes at a time (the classic
+/// "has a byte less than / equal to" bit tricks, which never miss one; a rare false alarm only
+/// takes the escaping path).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if control
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Most strings (names, positions, plain text) need no escape: copy them at once.
+    if !needs_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
+pub(crate) fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
     write_padded(out, u32::from(year), 4);
     out.push(b'-');
     write_padded(out, u32::from(month), 2);
@@ -198,7 +271,14 @@ fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
     write_padded(out, u32::from(day), 2);
 }
 
-fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: u32, fsp: u8) {
+pub(crate) fn write_clock(
+    out: &mut Vec<u8>,
+    hours: u32,
+    minutes: u8,
+    seconds: u8,
+    micros: u32,
+    fsp: u8,
+) {
     write_padded(out, hours, 2);
     out.push(b':');
     write_padded(out, u32::from(minutes), 2);
@@ -217,12 +297,20 @@ fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: 
 
 /// Writes `v` in decimal, left-padded with zeros to at least `width` digits.
 fn write_padded(out: &mut Vec<u8>, v: u32, width: usize) {
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v);
-    for _ in digits.len()..width {
-        out.push(b'0');
+    // Dates, clocks and fractions: at most 10 digits, written directly (a profile hot spot).
+    let mut digits = [b'0'; 10];
+    let width = width.clamp(1, 10);
+    let mut rest = v;
+    for slot in digits[..width].iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    let _ = out.write_all(digits.as_bytes());
+    if rest == 0 {
+        out.extend_from_slice(&digits[..width]);
+        return;
+    }
+    // Wider than `width`: all its digits, as the old formatter did.
+    let _ = out.write_all(itoa::Buffer::new().format(v).as_bytes());
 }
 
 #[cfg(test)]
@@ -236,6 +324,22 @@ mod tests {
         let mut out = Vec::new();
         write_value(&mut out, &v);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escape_detection_never_misses() {
+        for b in 0u8..=255 {
+            let expected = b < 0x20 || b == b'"' || b == b'\\';
+            for at in 0..17 {
+                let mut text = vec![b'a'; 17];
+                text[at] = b;
+                assert_eq!(needs_escape(&text), expected, "byte {b:#x} at {at}");
+            }
+        }
+        let mut out = Vec::new();
+        write_padded(&mut out, 7, 3);
+        write_padded(&mut out, 12345, 2);
+        assert_eq!(out, b"00712345");
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::error::Error;
 use crate::event::ChangeEvent;
 use crate::retry::Backoff;
 use crate::sink::{BatchLimits, OutputBatch, Sink};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Checkpoint, ErrorClass, Stage};
 use crate::transport::LocalLog;
 
 /// How often a reader looks for data appended by another process.
@@ -81,6 +83,8 @@ impl BatchHandler {
         shutdown: &CancellationToken,
     ) -> Result<(), Error> {
         let count = events.len();
+        let started = Instant::now();
+        metrics::events_in(Stage::Sink, count);
         let batch = Arc::new(OutputBatch {
             shard,
             start,
@@ -100,9 +104,12 @@ impl BatchHandler {
                         events = count,
                         files
                     );
+                    metrics::events_out(Stage::Sink, count);
+                    metrics::batch_latency(Stage::Sink, started.elapsed());
                     return Ok(());
                 }
                 Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
+                    metrics::error(e.component(), ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(message = "Sink write failed; retrying.", error = %e, shard, start, end);
                     tokio::time::sleep(delay).await;
@@ -122,6 +129,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     let all: Vec<usize> = (0..log.shard_count()).collect();
     let sink_ends = handler.sink().recover(&all).await?;
+    health::set(Part::Sink, true);
     let mut shards = JoinSet::new();
     for shard in all {
         let sink_end = sink_ends.get(&shard).copied().unwrap_or(0);
@@ -189,6 +197,10 @@ impl ShardProcessor {
             reader = returned;
             let records = records?;
             let got_data = !records.is_empty();
+            for record in &records {
+                metrics::events_in(Stage::Process, record.events.len());
+                metrics::bytes(Stage::Process, record.bytes);
+            }
             for record in records {
                 batch.first_at.get_or_insert_with(Instant::now);
                 batch.end = record.next;
@@ -203,7 +215,8 @@ impl ShardProcessor {
             if batch.end > batch.start && (due || stopping) {
                 self.flush(&mut batch, &shutdown).await?;
             }
-            if stopping {
+            // Stopping: drain to the end of the shard first (capture has stopped by now).
+            if stopping && !got_data {
                 return Ok(());
             }
             if !got_data {
@@ -237,6 +250,10 @@ impl ShardProcessor {
         let log = self.log.clone();
         let group = self.settings.group.clone();
         tokio::task::spawn_blocking(move || log.commit(&group, shard, end)).await??;
+        metrics::checkpoint_committed(Checkpoint::Process);
+        if let Some(first_at) = batch.first_at {
+            metrics::batch_latency(Stage::Process, first_at.elapsed());
+        }
         batch.start = end;
         batch.bytes = 0;
         batch.first_at = None;

@@ -129,6 +129,16 @@ pub enum SinkError {
 }
 
 impl SinkError {
+    /// The component, for the error counter's label.
+    pub fn component(&self) -> crate::telemetry::metrics::Component {
+        use crate::telemetry::metrics::Component;
+        match self {
+            SinkError::Files(_) => Component::Files,
+            SinkError::Hdfs(_) => Component::Hdfs,
+            SinkError::Setup(_) | SinkError::Task(_) => Component::Pipeline,
+        }
+    }
+
     /// Whether retrying the same batch may succeed.
     pub fn is_retriable(&self) -> bool {
         match self {

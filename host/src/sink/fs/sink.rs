@@ -12,6 +12,7 @@ use super::error::FilesSinkError;
 use crate::fsutil;
 use crate::sink::batch_file::{BatchFileName, BatchId, Compression, encode_partitions};
 use crate::sink::{OutputBatch, PathTemplate};
+use crate::telemetry::metrics;
 
 /// The local-files sink (see the module docs for the commit protocol).
 #[derive(Debug, Clone)]
@@ -131,6 +132,11 @@ impl FilesSink {
         for (dir, _) in &written {
             fsutil::sync_dir(dir).map_err(FilesSinkError::at("syncing", dir))?;
         }
+        metrics::sink_files(metrics::Component::Files, written.len());
+        metrics::bytes(
+            metrics::Stage::Sink,
+            partitions.iter().map(|(_, b)| b.len()).sum(),
+        );
         Ok(written.len())
     }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use super::filter::{Filter, FilterConfig};
+use super::gtid::GtidState;
 use crate::config::{InvalidField, Secret};
 use crate::position::BinlogPosition;
 
@@ -24,6 +26,12 @@ pub enum StartPosition {
     Latest,
     /// An exact position, `FILE:OFFSET`, at the start of a transaction.
     At(BinlogPosition),
+    /// A GTID position, `gtid:SET`: a MySQL GTID set (`gtid:uuid:1-100`, the transactions
+    /// already captured) or a MariaDB GTID position (`gtid:0-101-265`, the last transaction
+    /// of each domain already captured). `gtid:` alone (MariaDB) starts at the oldest binlog.
+    /// Capture started this way also resumes by GTID, so it survives a failover to another
+    /// server whose binlog files differ.
+    Gtid(GtidState),
 }
 
 impl<'de> Deserialize<'de> for StartPosition {
@@ -32,10 +40,16 @@ impl<'de> Deserialize<'de> for StartPosition {
         match text.as_str() {
             "earliest" => Ok(StartPosition::Earliest),
             "latest" => Ok(StartPosition::Latest),
+            other if other.starts_with("gtid:") => other["gtid:".len()..]
+                .parse::<GtidState>()
+                .map(StartPosition::Gtid)
+                .map_err(serde::de::Error::custom),
             other => BinlogPosition::from_str(other)
                 .map(StartPosition::At)
                 .map_err(|e| {
-                    serde::de::Error::custom(format!("{e}; or use \"earliest\" or \"latest\""))
+                    serde::de::Error::custom(format!(
+                        "{e}; or use \"earliest\", \"latest\" or \"gtid:...\""
+                    ))
                 }),
         }
     }
@@ -61,8 +75,8 @@ pub struct MysqlSourceConfig {
     /// Default 4170001.
     #[serde(default = "default_server_id")]
     pub server_id: u32,
-    /// Where to start when there is no checkpoint: `"earliest"`, `"latest"` (default) or
-    /// `"FILE:OFFSET"`.
+    /// Where to start when there is no checkpoint: `"earliest"`, `"latest"` (default),
+    /// `"FILE:OFFSET"` or `"gtid:SET"` (MySQL `gtid:uuid:1-100`, MariaDB `gtid:0-101-265`).
     #[serde(default = "default_start")]
     pub start: StartPosition,
     /// Timeout for connecting. Default `10s`.
@@ -72,6 +86,9 @@ pub struct MysqlSourceConfig {
     /// split. Default 4096.
     #[serde(default = "default_max_batch_events")]
     pub max_batch_events: NonZeroUsize,
+    /// Which tables, operations and columns are captured. Default: everything.
+    #[serde(default)]
+    pub filter: FilterConfig,
 }
 
 fn default_host() -> String {
@@ -102,6 +119,7 @@ impl MysqlSourceConfig {
         if self.user.is_empty() {
             return Err(InvalidField::new("source.mysql.user", "must not be empty"));
         }
+        Filter::compile(&self.filter)?;
         Ok(())
     }
 

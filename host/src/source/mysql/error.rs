@@ -35,8 +35,8 @@ pub enum MysqlError {
     },
     /// The position to resume from is no longer on the server.
     #[error(
-        "binlog position {position} is not available on {addr} ({message}); it was probably \
-         purged. wproc does not skip ahead silently: restart from a new position with \
+        "binlog position {position}{gtid} is not available on {addr} ({message}); it was \
+         probably purged. wproc does not skip ahead silently: restart from a new position with \
          `start` after deciding how to backfill"
     )]
     PositionUnavailable {
@@ -44,6 +44,8 @@ pub enum MysqlError {
         addr: String,
         /// The position asked for.
         position: BinlogPosition,
+        /// ` (GTID position …)` when the start was asked by GTID, else empty.
+        gtid: String,
         /// The server's message.
         message: String,
     },
@@ -64,6 +66,12 @@ pub enum MysqlError {
         position: BinlogPosition,
         /// ` in db.table`, or empty.
         table: String,
+        /// Why.
+        message: String,
+    },
+    /// The source configuration cannot be used (a filter pattern that does not compile).
+    #[error("invalid [source.mysql] configuration: {message}")]
+    InvalidConfig {
         /// Why.
         message: String,
     },

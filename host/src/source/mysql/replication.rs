@@ -9,12 +9,23 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use std::str::FromStr;
+use std::sync::Arc;
+
+use mysql_common::packets::Sid;
+
 use super::config::{MysqlSourceConfig, StartPosition};
 use super::decoder::EventDecoder;
 use super::error::{ER_SOURCE_FATAL_ERROR_READING_BINLOG, MysqlError};
+use super::filter::Filter;
+use super::gtid::GtidState;
+use super::lag::ReplicationLag;
+use super::tracker::{Refresh, SchemaTracker};
 use crate::position::BinlogPosition;
 use crate::retry::Backoff;
 use crate::source::{SourceBatch, SourceCheckpoint};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Component, ErrorClass};
 
 /// Heartbeat period asked of the server, so that an idle stream still proves it is alive.
 const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
@@ -27,12 +38,26 @@ const RECONNECT_MAX: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct MysqlSource {
     config: MysqlSourceConfig,
+    filter: Result<Arc<Filter>, String>,
+    lag: Arc<ReplicationLag>,
 }
 
 impl MysqlSource {
     /// A source for the configured server.
     pub fn new(config: MysqlSourceConfig) -> Self {
-        Self { config }
+        let filter = Filter::compile(&config.filter)
+            .map(Arc::new)
+            .map_err(|e| format!("{}: {}", e.field, e.message));
+        Self {
+            config,
+            filter,
+            lag: Arc::default(),
+        }
+    }
+
+    /// The replication lag gauge, updated as events are read (for metrics).
+    pub fn lag(&self) -> Arc<ReplicationLag> {
+        self.lag.clone()
     }
 
     fn addr(&self) -> String {
@@ -48,15 +73,21 @@ impl MysqlSource {
         out: mpsc::Sender<SourceBatch>,
         shutdown: CancellationToken,
     ) -> Result<(), MysqlError> {
+        let filter = self
+            .filter
+            .clone()
+            .map_err(|message| MysqlError::InvalidConfig { message })?;
         let mut checkpoint = resume;
         let mut backoff = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
         loop {
-            let mut session = Session::new(&self, checkpoint.clone());
+            let mut session = Session::new(&self, checkpoint.clone(), filter.clone());
             let result = session.stream(&out, &shutdown, &mut backoff).await;
             checkpoint = session.decoder.checkpoint;
             match result {
                 Ok(()) => return Ok(()),
                 Err(error) if error.is_retriable() => {
+                    health::set(Part::Source, false);
+                    metrics::error(Component::Mysql, ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(
                         message = "Binlog stream failed; reconnecting.",
@@ -74,7 +105,7 @@ impl MysqlSource {
         }
     }
 
-    async fn connect(&self) -> Result<Conn, MysqlError> {
+    pub(crate) async fn connect(&self) -> Result<Conn, MysqlError> {
         let opts = OptsBuilder::default()
             .ip_or_hostname(self.config.host.clone())
             .tcp_port(self.config.port)
@@ -102,6 +133,7 @@ impl MysqlSource {
         let addr = self.addr();
         match &self.config.start {
             StartPosition::At(position) => Ok(position.clone()),
+            StartPosition::Gtid(_) => Ok(BinlogPosition::new("", 4)),
             StartPosition::Earliest => {
                 let rows: Vec<mysql_async::Row> = conn
                     .query("SHOW BINARY LOGS")
@@ -170,10 +202,77 @@ struct Session<'a> {
     decoder: EventDecoder,
 }
 
+/// How the binlog dump is asked for.
+enum DumpFrom {
+    File(BinlogPosition),
+    MariadbGtid(GtidState),
+    MysqlGtid(GtidState),
+}
+
 impl<'a> Session<'a> {
-    fn new(source: &'a MysqlSource, checkpoint: Option<SourceCheckpoint>) -> Self {
-        let decoder = EventDecoder::new(checkpoint, source.config.max_batch_events.get());
+    fn new(
+        source: &'a MysqlSource,
+        checkpoint: Option<SourceCheckpoint>,
+        filter: Arc<Filter>,
+    ) -> Self {
+        let mut decoder =
+            EventDecoder::new(checkpoint, source.config.max_batch_events.get(), filter);
+        decoder.lag = Some(source.lag.clone());
         Self { source, decoder }
+    }
+
+    /// Decides where this session starts, and with which GTID position.
+    async fn start_point(
+        &mut self,
+        conn: &mut Conn,
+        mariadb: bool,
+    ) -> Result<DumpFrom, MysqlError> {
+        let addr = self.source.addr();
+        let by_gtid = matches!(self.source.config.start, StartPosition::Gtid(_));
+        let (position, gtid) = match &self.decoder.checkpoint {
+            Some(checkpoint) => {
+                let gtid = match &checkpoint.gtid {
+                    Some(text) => {
+                        GtidState::from_str(text).map_err(|e| MysqlError::NoStartPosition {
+                            addr: addr.clone(),
+                            message: format!("the checkpoint's GTID position: {e}"),
+                        })?
+                    }
+                    None => GtidState::default(),
+                };
+                (checkpoint.binlog.clone(), gtid)
+            }
+            None => {
+                let position = self.source.resolve_start(conn).await?;
+                let gtid = match &self.source.config.start {
+                    StartPosition::Gtid(state) => state.clone(),
+                    _ if mariadb => {
+                        // The GTID position matching the file position, so that the
+                        // checkpoint holds both from the first transaction on.
+                        let sql = "SELECT BINLOG_GTID_POS(?, ?)";
+                        let pos: Option<Option<String>> = conn
+                            .exec_first(sql, (position.file.as_ref(), position.offset))
+                            .await
+                            .map_err(|e| classify(addr.clone(), "BINLOG_GTID_POS()", e))?;
+                        pos.flatten()
+                            .and_then(|p| GtidState::from_str(&p).ok())
+                            .unwrap_or_default()
+                    }
+                    _ => GtidState::default(),
+                };
+                (position, gtid)
+            }
+        };
+        self.decoder.gtid_state = gtid.clone();
+        self.decoder.checkpoint = Some(SourceCheckpoint {
+            binlog: position.clone(),
+            gtid: (!gtid.is_empty()).then(|| gtid.to_string()),
+        });
+        Ok(match (by_gtid, mariadb) {
+            (true, true) => DumpFrom::MariadbGtid(gtid),
+            (true, false) => DumpFrom::MysqlGtid(gtid),
+            (false, _) => DumpFrom::File(position),
+        })
     }
 
     async fn stream(
@@ -184,17 +283,6 @@ impl<'a> Session<'a> {
     ) -> Result<(), MysqlError> {
         let addr = self.source.addr();
         let mut conn = self.source.connect().await?;
-        let start = match &self.decoder.checkpoint {
-            Some(c) => c.binlog.clone(),
-            None => {
-                let start = self.source.resolve_start(&mut conn).await?;
-                self.decoder.checkpoint = Some(SourceCheckpoint {
-                    binlog: start.clone(),
-                    gtid: None,
-                });
-                start
-            }
-        };
         let checksum: Option<String> = conn
             .query_first("SELECT @@GLOBAL.binlog_checksum")
             .await
@@ -205,6 +293,18 @@ impl<'a> Session<'a> {
             .await
             .map_err(|e| classify(addr.clone(), "SELECT VERSION()", e))?;
         let mariadb = version.as_deref().is_some_and(|v| v.contains("MariaDB"));
+        let from = self.start_point(&mut conn, mariadb).await?;
+
+        // The schema tracker reads information_schema on its own connection, now and after
+        // each DDL (tracker.rs).
+        let mut schema_conn = self.source.connect().await?;
+        let mut tracker = SchemaTracker::default();
+        tracker
+            .load(&mut schema_conn, &Refresh::All)
+            .await
+            .map_err(|e| classify(addr.clone(), "reading information_schema.COLUMNS", e))?;
+        self.decoder.schema = Some(tracker);
+
         if mariadb {
             // Native GTID events instead of dummy QUERY events (binlog-notes.md §2).
             conn.query_drop("SET @mariadb_slave_capability=4")
@@ -216,24 +316,66 @@ impl<'a> Session<'a> {
             .await
             .map_err(|e| classify(addr.clone(), "SET @master_heartbeat_period", e))?;
 
+        let (start, gtid_text) = match &from {
+            DumpFrom::File(position) => (position.clone(), String::new()),
+            DumpFrom::MariadbGtid(state) | DumpFrom::MysqlGtid(state) => (
+                BinlogPosition::new("", 4),
+                format!(" (GTID position {state:?})", state = state.to_string()),
+            ),
+        };
         info!(
             message = "Streaming binlog.",
             server = %addr,
             version = version.as_deref().unwrap_or("?"),
             start = %start,
+            gtid = %gtid_text,
             server_id = self.source.config.server_id
         );
+        health::set(Part::Source, true);
         self.decoder.file = start.file.clone();
-        let request = BinlogStreamRequest::new(self.source.config.server_id)
-            .with_filename(start.file.as_bytes())
-            .with_pos(start.offset);
+        let sids: Vec<Sid<'static>> = match &from {
+            DumpFrom::MysqlGtid(state) => state
+                .mysql_sources()
+                .iter()
+                .map(|text| Sid::from_str(text))
+                .collect::<Result<_, _>>()
+                .map_err(|e| MysqlError::NoStartPosition {
+                    addr: addr.clone(),
+                    message: format!("GTID set {state}: {e}"),
+                })?,
+            _ => Vec::new(),
+        };
+        if let DumpFrom::MariadbGtid(state) = &from {
+            conn.exec_drop(
+                "SET @slave_connect_state = ?, @slave_gtid_strict_mode = 0, \
+                 @slave_gtid_ignore_duplicates = 0",
+                (state.to_string(),),
+            )
+            .await
+            .map_err(|e| classify(addr.clone(), "SET @slave_connect_state", e))?;
+        }
+        // A report host makes the replica visible in SHOW SLAVE HOSTS (MariaDB lists only
+        // replicas that report one), so `wproc check` can see server_id clashes.
+        let mut request =
+            BinlogStreamRequest::new(self.source.config.server_id).with_hostname(b"wproc");
+        match &from {
+            DumpFrom::File(position) => {
+                request = request
+                    .with_filename(position.file.as_bytes())
+                    .with_pos(position.offset);
+            }
+            DumpFrom::MysqlGtid(_) => request = request.with_gtid().with_gtid_set(sids),
+            DumpFrom::MariadbGtid(_) => {}
+        }
+        let unavailable = |message: String| MysqlError::PositionUnavailable {
+            addr: addr.clone(),
+            position: start.clone(),
+            gtid: gtid_text.clone(),
+            message,
+        };
         let mut stream = conn.get_binlog_stream(request).await.map_err(|e| match e {
             mysql_async::Error::Server(ref s) if s.code == ER_SOURCE_FATAL_ERROR_READING_BINLOG => {
-                MysqlError::PositionUnavailable {
-                    addr: addr.clone(),
-                    position: start.clone(),
-                    message: s.message.clone(),
-                }
+                unavailable(s.message.clone())
             }
             other => classify(addr.clone(), "the binlog dump", other),
         })?;
@@ -262,17 +404,30 @@ impl<'a> Session<'a> {
                 Ok(Some(Err(mysql_async::Error::Server(s))))
                     if s.code == ER_SOURCE_FATAL_ERROR_READING_BINLOG =>
                 {
-                    return Err(MysqlError::PositionUnavailable {
-                        addr,
-                        position: self.decoder.position(0),
-                        message: s.message,
-                    });
+                    return Err(unavailable(s.message));
                 }
                 Ok(Some(Err(e))) => return Err(classify(addr, "the binlog stream", e)),
                 Ok(Some(Ok(event))) => event,
             };
             backoff.reset();
-            if let Some(batch) = self.decoder.handle(&event)? {
+            let batch = self.decoder.handle(&event)?;
+            let refresh = self.decoder.take_refresh();
+            if !refresh.is_empty()
+                && let Some(tracker) = self.decoder.schema.as_mut()
+            {
+                let refresh = if refresh.contains(&Refresh::All) {
+                    vec![Refresh::All]
+                } else {
+                    refresh
+                };
+                for what in &refresh {
+                    tracker
+                        .load(&mut schema_conn, what)
+                        .await
+                        .map_err(|e| classify(addr.clone(), "reloading the schema after DDL", e))?;
+                }
+            }
+            if let Some(batch) = batch {
                 tokio::select! {
                     biased;
                     _ = shutdown.cancelled() => return Ok(()),

@@ -3,8 +3,10 @@
 //! A [`TableInfo`] turns the TABLE_MAP's column types, type metadata and optional metadata
 //! (`binlog_row_metadata=FULL` or `MINIMAL`: names, signedness, charsets, ENUM/SET labels) into
 //! one [`ColumnPlan`] per column, so that decoding a row does no metadata work at all. Without
-//! optional metadata columns are named `@1`, `@2`, … and integers decode as signed: that is what
-//! the binlog says, and `wproc check` warns about it.
+//! optional metadata, names, signedness and labels come from the schema tracker
+//! (`tracker.rs`, which also states the policy when they cannot); offline, columns are named
+//! `@1`, `@2`, … and integers decode as signed: that is what the binlog says, and `wproc check`
+//! warns about it.
 
 use std::sync::Arc;
 
@@ -12,8 +14,12 @@ use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField,
 use mysql_common::collations::{Collation, CollationId};
 use mysql_common::constants::ColumnType;
 
+use super::filter::Filter;
+use super::tracker::{TrackedColumn, type_agrees};
 use crate::event::Column;
 
+/// Most columns a MySQL or MariaDB table can have.
+const MAX_COLUMNS: usize = 4096;
 /// The MySQL collation id of the `binary` character set.
 const BINARY_COLLATION: u16 = 63;
 
@@ -22,6 +28,8 @@ const BINARY_COLLATION: u16 = 63;
 pub(crate) enum TextEncoding {
     /// utf8mb4, utf8mb3 and ascii: checked UTF-8.
     Utf8,
+    /// No charset metadata and no tracked schema: UTF-8 when valid, else bytes.
+    Unspecified,
     /// The `binary` charset (BINARY, VARBINARY, BLOB): stays bytes.
     Binary,
     /// Another charset that `encoding_rs` knows (latin1 is windows-1252, as in MySQL).
@@ -34,13 +42,25 @@ impl TextEncoding {
     fn from_collation(id: Option<u16>) -> Self {
         let Some(id) = id else {
             // No charset metadata: try UTF-8, fall back to bytes (see decode.rs).
-            return TextEncoding::Utf8;
+            return TextEncoding::Unspecified;
         };
         if id == BINARY_COLLATION {
             return TextEncoding::Binary;
         }
         let collation = Collation::resolve(CollationId::from(id));
-        match collation.charset() {
+        Self::from_charset(collation.charset())
+    }
+
+    /// From a collation name as `information_schema` gives it (`latin1_swedish_ci`).
+    fn from_collation_name(name: &str) -> Self {
+        if name == "binary" {
+            return TextEncoding::Binary;
+        }
+        Self::from_charset(name.split('_').next().unwrap_or(name))
+    }
+
+    fn from_charset(charset: &str) -> Self {
+        match charset {
             "utf8mb4" | "utf8mb3" | "utf8" | "ascii" => TextEncoding::Utf8,
             "binary" => TextEncoding::Binary,
             other => {
@@ -99,6 +119,11 @@ pub(crate) enum ColumnKind {
         length_bytes: u8,
         encoding: TextEncoding,
     },
+    /// BINARY(width): like `Text`, right-padded with 0x00 to `width` bytes.
+    FixedBinary {
+        length_bytes: u8,
+        width: u16,
+    },
     /// BLOB/TEXT family: a 1- to 4-byte length, then bytes.
     Blob {
         length_bytes: u8,
@@ -106,6 +131,11 @@ pub(crate) enum ColumnKind {
     },
     /// MySQL binary JSON (MariaDB's JSON is a LONGTEXT and arrives as `Blob`).
     Json {
+        length_bytes: u8,
+    },
+    /// MariaDB JSON: a LONGTEXT with a `json_valid` check (known from the schema tracker),
+    /// emitted as a JSON value.
+    JsonText {
         length_bytes: u8,
     },
     Geometry {
@@ -153,33 +183,78 @@ pub(crate) enum ColumnKind {
 pub(crate) struct ColumnPlan {
     pub kind: ColumnKind,
     pub unsigned: bool,
+    /// The SQL type family the binlog type belongs to (`int`, `varchar`, `blob`, …), compared
+    /// with the tracked schema's `DATA_TYPE`.
+    pub family: &'static str,
 }
 
-/// A table as one TABLE_MAP event describes it.
+/// A table as one TABLE_MAP event describes it (completed by the schema tracker).
 #[derive(Debug)]
 pub(crate) struct TableInfo {
     pub db: Arc<str>,
     pub table: Arc<str>,
+    /// Every column, aligned with the row image.
+    pub all_columns: Arc<[Column]>,
+    /// The columns emitted (without excluded columns), aligned with the emitted values.
     pub columns: Arc<[Column]>,
     pub plans: Vec<ColumnPlan>,
+    /// For each column, whether it is emitted; `None` when all are.
+    pub keep: Option<Vec<bool>>,
+    /// Whether the filter captures this table at all.
+    pub captured: bool,
+}
+
+/// Why a TABLE_MAP could not be turned into a decoding plan.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SchemaError {
+    #[error("malformed table map: {0}")]
+    Malformed(#[from] std::io::Error),
+    #[error(
+        "the table map carries no column names (binlog_row_metadata is not FULL) and {reason}; \
+         wproc does not guess column names: set binlog_row_metadata=FULL, or start after the \
+         schema change"
+    )]
+    Unmapped { reason: String },
+}
+
+/// What the decoder knows besides the TABLE_MAP.
+pub(crate) struct PlanContext<'a> {
+    /// The tracked schema of this table, if any.
+    pub tracked: Option<&'a [TrackedColumn]>,
+    /// Whether missing names are an error (replication with a tracker) or become `@N` (files).
+    pub require_names: bool,
+    pub filter: &'a Filter,
 }
 
 impl TableInfo {
-    /// Builds the plan. Fails only on a TABLE_MAP whose metadata is malformed.
-    pub fn from_table_map(tme: &TableMapEvent<'_>) -> std::io::Result<Self> {
+    /// Builds the plan. Fails on a malformed TABLE_MAP, or when names are required and neither
+    /// the TABLE_MAP nor an agreeing tracked schema gives them (see `tracker.rs`).
+    pub fn from_table_map(
+        tme: &TableMapEvent<'_>,
+        ctx: &PlanContext<'_>,
+    ) -> Result<Self, SchemaError> {
+        let db: Arc<str> = tme.database_name().as_ref().into();
+        let table: Arc<str> = tme.table_name().as_ref().into();
         let count = tme.columns_count() as usize;
+        if count > MAX_COLUMNS {
+            return Err(SchemaError::Malformed(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{count} columns (a table has at most {MAX_COLUMNS})"),
+            )));
+        }
         let extractor = OptionalMetaExtractor::new(tme.iter_optional_meta())?;
         let mut signedness = extractor.iter_signedness();
         let mut charsets = extractor.iter_charset();
         let mut names = extractor.iter_column_name();
         let (mut enum_labels, mut set_labels) = (Vec::new(), Vec::new());
+        let mut has_signedness = false;
         for field in tme.iter_optional_meta() {
             match field? {
+                OptionalMetadataField::Signedness(_) => has_signedness = true,
                 OptionalMetadataField::EnumStrValue(values) => {
                     for labels in values.iter_values() {
-                        let labels = labels?;
                         enum_labels.push(
-                            labels
+                            labels?
                                 .values()
                                 .iter()
                                 .map(|v| v.value().into_owned())
@@ -189,9 +264,8 @@ impl TableInfo {
                 }
                 OptionalMetadataField::SetStrValue(values) => {
                     for labels in values.iter_values() {
-                        let labels = labels?;
                         set_labels.push(
-                            labels
+                            labels?
                                 .values()
                                 .iter()
                                 .map(|v| v.value().into_owned())
@@ -207,6 +281,7 @@ impl TableInfo {
 
         let mut columns = Vec::with_capacity(count);
         let mut plans = Vec::with_capacity(count);
+        let mut named = 0;
         for i in 0..count {
             let column_type = tme.get_column_type(i).ok().flatten();
             let meta = tme.get_column_metadata(i).unwrap_or(&[]);
@@ -217,8 +292,12 @@ impl TableInfo {
             } else {
                 None
             };
-            let (kind, sql_type) = match column_type {
-                Some(ty) => plan_column(ty, meta, charset, &mut enum_labels, &mut set_labels),
+            let (kind, sql_type, family) = match column_type {
+                Some(ty) => {
+                    let (kind, sql) =
+                        plan_column(ty, meta, charset, &mut enum_labels, &mut set_labels);
+                    (kind, sql, family_of(ty))
+                }
                 None => {
                     let code = tme
                         .get_raw_column_type(i)
@@ -228,6 +307,7 @@ impl TableInfo {
                     (
                         ColumnKind::Unsupported { type_code: code },
                         format!("type#{code}"),
+                        "",
                     )
                 }
             };
@@ -237,22 +317,197 @@ impl TableInfo {
                 sql_type
             };
             let name = match names.next().transpose()? {
-                Some(name) => Arc::from(name.name().as_ref()),
+                Some(name) => {
+                    named += 1;
+                    Arc::from(name.name().as_ref())
+                }
                 None => Arc::from(format!("@{}", i + 1).as_str()),
             };
             columns.push(Column {
                 name,
                 sql_type: sql_type.into(),
             });
-            plans.push(ColumnPlan { kind, unsigned });
+            plans.push(ColumnPlan {
+                kind,
+                unsigned,
+                family,
+            });
         }
+        let has_names = named == count;
+        let agreement = match ctx.tracked {
+            None => Err("wproc has no schema for this table".to_owned()),
+            Some(tracked) => agreement(&plans, tracked),
+        };
+        match (&agreement, has_names) {
+            // Names from the binlog: the tracker only says which LONGTEXT columns are MariaDB
+            // JSON, matched by name (the tracked schema may be newer than the binlog).
+            (_, true) => {
+                if let Some(tracked) = ctx.tracked {
+                    mark_json_by_name(&mut columns, &mut plans, tracked);
+                }
+            }
+            (Ok(()), false) => {
+                complete_from_tracked(
+                    &mut columns,
+                    &mut plans,
+                    ctx.tracked.unwrap_or_default(),
+                    has_signedness,
+                );
+            }
+            (Err(reason), false) if ctx.require_names => {
+                return Err(SchemaError::Unmapped {
+                    reason: reason.clone(),
+                });
+            }
+            (Err(_), false) => {}
+        }
+        let captured = ctx.filter.table(&db, &table);
+        let keep: Vec<bool> = columns
+            .iter()
+            .map(|c| !ctx.filter.column_excluded(&db, &table, &c.name))
+            .collect();
+        let all_columns: Arc<[Column]> = columns.into();
+        let (columns, keep) = if keep.iter().all(|k| *k) {
+            (all_columns.clone(), None)
+        } else {
+            let kept: Vec<Column> = all_columns
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c.clone())
+                .collect();
+            (kept.into(), Some(keep))
+        };
         Ok(TableInfo {
-            db: tme.database_name().as_ref().into(),
-            table: tme.table_name().as_ref().into(),
-            columns: columns.into(),
+            db,
+            table,
+            all_columns,
+            columns,
             plans,
+            keep,
+            captured,
         })
     }
+}
+
+impl TableInfo {
+    /// The table restricted to the columns present in a partial row image
+    /// (`binlog_row_image=MINIMAL` or `NOBLOB`): the images then hold only those columns, and so
+    /// does the change event.
+    pub fn subset(&self, present: &[bool]) -> TableInfo {
+        let pick = |i: usize| present.get(i).copied().unwrap_or(false);
+        let all_columns: Arc<[Column]> = self
+            .all_columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, c)| c.clone())
+            .collect();
+        let plans = self
+            .plans
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, p)| p.clone())
+            .collect();
+        let keep = self.keep.as_ref().map(|keep| {
+            keep.iter()
+                .enumerate()
+                .filter(|(i, _)| pick(*i))
+                .map(|(_, k)| *k)
+                .collect::<Vec<bool>>()
+        });
+        let columns = match &keep {
+            None => all_columns.clone(),
+            Some(keep) => all_columns
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c.clone())
+                .collect(),
+        };
+        TableInfo {
+            db: self.db.clone(),
+            table: self.table.clone(),
+            all_columns,
+            columns,
+            plans,
+            keep,
+            captured: self.captured,
+        }
+    }
+}
+
+/// `Ok` when the tracked table has the TABLE_MAP's columns, else what differs.
+fn agreement(plans: &[ColumnPlan], tracked: &[TrackedColumn]) -> Result<(), String> {
+    if plans.len() != tracked.len() {
+        return Err(format!(
+            "the table map has {} columns but the table on the server now has {}",
+            plans.len(),
+            tracked.len()
+        ));
+    }
+    for (i, (plan, column)) in plans.iter().zip(tracked).enumerate() {
+        if !type_agrees(plan.family, &column.data_type) {
+            return Err(format!(
+                "column {} is {} in the table map but `{}` is {} on the server now",
+                i + 1,
+                if plan.family.is_empty() {
+                    "of an unknown type"
+                } else {
+                    plan.family
+                },
+                column.name,
+                column.data_type
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Turns LONGTEXT columns that the tracked schema knows as MariaDB JSON into JSON columns.
+fn mark_json_by_name(columns: &mut [Column], plans: &mut [ColumnPlan], tracked: &[TrackedColumn]) {
+    for (column, plan) in columns.iter_mut().zip(plans.iter_mut()) {
+        let json = tracked
+            .iter()
+            .any(|t| t.json && t.name.eq_ignore_ascii_case(&column.name));
+        if let (true, ColumnKind::Blob { length_bytes, .. }) = (json, &plan.kind) {
+            plan.kind = ColumnKind::JsonText {
+                length_bytes: *length_bytes,
+            };
+            column.sql_type = "json".into();
+        }
+    }
+}
+
+/// Fills in what a TABLE_MAP without names lacks from an agreeing tracked table.
+fn complete_from_tracked(
+    columns: &mut [Column],
+    plans: &mut [ColumnPlan],
+    tracked: &[TrackedColumn],
+    has_signedness: bool,
+) {
+    for ((column, plan), tracked) in columns.iter_mut().zip(plans.iter_mut()).zip(tracked) {
+        column.name = tracked.name.clone();
+        if !has_signedness && tracked.unsigned && !plan.unsigned {
+            plan.unsigned = true;
+            column.sql_type = format!("{} unsigned", column.sql_type).into();
+        }
+        match &mut plan.kind {
+            ColumnKind::Enum { labels, .. } | ColumnKind::Set { labels, .. }
+                if labels.is_empty() =>
+            {
+                *labels = tracked.labels.clone().into();
+            }
+            ColumnKind::Text { encoding, .. } | ColumnKind::Blob { encoding, .. } => {
+                if let (TextEncoding::Unspecified, Some(name)) = (&*encoding, &tracked.collation) {
+                    *encoding = TextEncoding::from_collation_name(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    mark_json_by_name(columns, plans, tracked);
 }
 
 fn meta_byte(meta: &[u8], i: usize) -> u8 {
@@ -313,7 +568,18 @@ fn plan_column(
             } else {
                 b1
             };
-            text(if max < 256 { 1 } else { 2 }, "char")
+            let length_bytes = if max < 256 { 1 } else { 2 };
+            match TextEncoding::from_collation(charset) {
+                // BINARY(n): the binlog drops trailing 0x00 bytes; the value has n bytes.
+                TextEncoding::Binary => (
+                    ColumnKind::FixedBinary {
+                        length_bytes,
+                        width: max as u16,
+                    },
+                    format!("binary({max})"),
+                ),
+                _ => text(length_bytes, "char"),
+            }
         }
         MYSQL_TYPE_ENUM => {
             let labels: Arc<[String]> = enum_labels.next().unwrap_or_default().into();
@@ -409,6 +675,38 @@ fn plan_column(
             },
             format!("type#{}", other as u8),
         ),
+    }
+}
+
+/// The SQL type family of a binlog column type, as `information_schema.DATA_TYPE` names it.
+fn family_of(ty: ColumnType) -> &'static str {
+    use ColumnType::*;
+    match ty {
+        MYSQL_TYPE_TINY => "tinyint",
+        MYSQL_TYPE_SHORT => "smallint",
+        MYSQL_TYPE_INT24 => "mediumint",
+        MYSQL_TYPE_LONG => "int",
+        MYSQL_TYPE_LONGLONG => "bigint",
+        MYSQL_TYPE_FLOAT => "float",
+        MYSQL_TYPE_DOUBLE => "double",
+        MYSQL_TYPE_NEWDECIMAL | MYSQL_TYPE_DECIMAL => "decimal",
+        MYSQL_TYPE_VARCHAR | MYSQL_TYPE_VAR_STRING => "varchar",
+        MYSQL_TYPE_STRING => "char",
+        MYSQL_TYPE_ENUM => "enum",
+        MYSQL_TYPE_SET => "set",
+        MYSQL_TYPE_BLOB | MYSQL_TYPE_TINY_BLOB | MYSQL_TYPE_MEDIUM_BLOB | MYSQL_TYPE_LONG_BLOB => {
+            "blob"
+        }
+        MYSQL_TYPE_JSON => "json",
+        MYSQL_TYPE_GEOMETRY => "geometry",
+        MYSQL_TYPE_VECTOR => "vector",
+        MYSQL_TYPE_BIT => "bit",
+        MYSQL_TYPE_YEAR => "year",
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => "date",
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => "time",
+        MYSQL_TYPE_DATETIME | MYSQL_TYPE_DATETIME2 => "datetime",
+        MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2 => "timestamp",
+        _ => "",
     }
 }
 

@@ -9,12 +9,12 @@
 //! Every read is bounds-checked: a short or malformed image is an error naming the column, never
 //! a panic.
 
-use mysql_common::binlog::decimal::{Decimal, decimal_bin_size};
-use mysql_common::binlog::jsonb;
-use mysql_common::io::ParseBuf;
-use mysql_common::proto::MyDeserialize;
+use mysql_common::binlog::decimal::decimal_bin_size;
 
 use super::schema::{ColumnKind, ColumnPlan, TableInfo, TextEncoding};
+
+/// `binlog_row_value_options` bit: JSON columns may be logged as diffs.
+const PARTIAL_JSON_UPDATES: u64 = 1;
 use crate::event::Value;
 
 /// Why a row image could not be decoded.
@@ -42,15 +42,25 @@ impl<'a> RowReader<'a> {
         self.buf.is_empty()
     }
 
-    /// Decodes one row image whose present columns are `present` (one flag per column).
+    /// Decodes one row image whose present columns are `present` (one flag per column); the
+    /// values of every column, excluded ones included (see [`TableInfo::keep`]).
     pub fn read_image(
         &mut self,
         table: &TableInfo,
         present: &[bool],
     ) -> Result<Vec<Value>, DecodeError> {
+        self.read_image_with(table, present, |reader, _, plan| reader.read_value(plan))
+    }
+
+    fn read_image_with(
+        &mut self,
+        table: &TableInfo,
+        present: &[bool],
+        mut read: impl FnMut(&mut Self, usize, &ColumnPlan) -> Result<Value, ValueError>,
+    ) -> Result<Vec<Value>, DecodeError> {
         let name = |i: usize| {
             table
-                .columns
+                .all_columns
                 .get(i)
                 .map_or_else(String::new, |c| c.name.to_string())
         };
@@ -68,7 +78,7 @@ impl<'a> RowReader<'a> {
                 values.push(Value::Null);
                 continue;
             }
-            let value = self.read_value(plan).map_err(|e| match e {
+            let value = read(self, i, plan).map_err(|e| match e {
                 ValueError::Truncated => DecodeError::Truncated { column: name(i) },
                 ValueError::Invalid(message) => DecodeError::Invalid {
                     column: name(i),
@@ -78,6 +88,73 @@ impl<'a> RowReader<'a> {
             values.push(value);
         }
         Ok(values)
+    }
+
+    /// Decodes the after image of a PARTIAL_UPDATE_ROWS row: the shared image (value options
+    /// and, with PARTIAL_JSON_UPDATES, one bit per JSON column), then an image in which partial
+    /// JSON columns hold diffs; they are applied to the same column of `before`.
+    pub fn read_partial_after(
+        &mut self,
+        table: &TableInfo,
+        present: &[bool],
+        before: &[Value],
+    ) -> Result<Vec<Value>, DecodeError> {
+        let column = |i: usize| {
+            table
+                .all_columns
+                .get(i)
+                .map_or_else(String::new, |c| c.name.to_string())
+        };
+        let options = self
+            .take_lenenc()
+            .map_err(|_| DecodeError::Truncated { column: column(0) })?;
+        let json_columns = table
+            .plans
+            .iter()
+            .filter(|p| matches!(p.kind, ColumnKind::Json { .. }))
+            .count();
+        let partial_bits = if options & PARTIAL_JSON_UPDATES != 0 {
+            self.take(json_columns.div_ceil(8))
+                .ok_or_else(|| DecodeError::Truncated { column: column(0) })?
+        } else {
+            &[]
+        };
+        let mut partial = vec![false; table.plans.len()];
+        let mut json_index = 0;
+        for (i, plan) in table.plans.iter().enumerate() {
+            if matches!(plan.kind, ColumnKind::Json { .. }) {
+                partial[i] = partial_bits
+                    .get(json_index / 8)
+                    .is_some_and(|b| b >> (json_index % 8) & 1 == 1);
+                json_index += 1;
+            }
+        }
+        self.read_image_with(table, present, |reader, i, plan| {
+            let ColumnKind::Json { length_bytes } = plan.kind else {
+                return reader.read_value(plan);
+            };
+            if !partial[i] {
+                return reader.read_value(plan);
+            }
+            let diffs = reader.take_prefixed(length_bytes)?;
+            let base = match before.get(i) {
+                Some(Value::Json(text)) => text.as_str(),
+                Some(Value::Null) | None => "null",
+                Some(_) => return Err(ValueError::Invalid("before image is not JSON".into())),
+            };
+            super::json_diff::apply_diffs(base, diffs)
+                .map(Value::Json)
+                .map_err(ValueError::Invalid)
+        })
+    }
+
+    fn take_lenenc(&mut self) -> Result<u64, ValueError> {
+        match self.take_le(1)? {
+            0xfc => self.take_le(2),
+            0xfd => self.take_le(3),
+            0xfe => self.take_le(8),
+            b => Ok(b),
+        }
     }
 
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
@@ -142,12 +219,13 @@ impl<'a> RowReader<'a> {
             ColumnKind::Double => Value::Double(f64::from_bits(self.take_le(8)?)),
             ColumnKind::NewDecimal { precision, scale } => {
                 let (p, s) = (usize::from(*precision), usize::from(*scale));
-                let mut bytes = self
+                if s > p || p > 65 {
+                    return Err(ValueError::Invalid(format!("DECIMAL({p},{s})")));
+                }
+                let bytes = self
                     .take(decimal_bin_size(p, s))
                     .ok_or(ValueError::Truncated)?;
-                let decimal = Decimal::read_bin(&mut bytes, p, s, false)
-                    .map_err(|e| ValueError::Invalid(format!("decimal: {e}")))?;
-                Value::Decimal(decimal.to_string())
+                Value::Decimal(decimal_text(bytes, p, s))
             }
             ColumnKind::Text {
                 length_bytes,
@@ -155,6 +233,16 @@ impl<'a> RowReader<'a> {
             } => {
                 let bytes = self.take_prefixed(*length_bytes)?;
                 decode_text(bytes, encoding)
+            }
+            ColumnKind::FixedBinary {
+                length_bytes,
+                width,
+            } => {
+                let bytes = self.take_prefixed(*length_bytes)?;
+                let mut value = Vec::with_capacity(usize::from(*width).max(bytes.len()));
+                value.extend_from_slice(bytes);
+                value.resize(usize::from(*width).max(bytes.len()), 0);
+                Value::Bytes(value)
             }
             ColumnKind::Blob {
                 length_bytes,
@@ -169,6 +257,16 @@ impl<'a> RowReader<'a> {
             ColumnKind::Json { length_bytes } => {
                 let bytes = self.take_prefixed(*length_bytes)?;
                 Value::Json(decode_mysql_json(bytes)?)
+            }
+            ColumnKind::JsonText { length_bytes } => {
+                let bytes = self.take_prefixed(*length_bytes)?;
+                // json_valid() guarantees JSON; checked anyway so the output stays valid JSON.
+                match std::str::from_utf8(bytes) {
+                    Ok(text) if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() => {
+                        Value::Json(text.to_owned())
+                    }
+                    _ => decode_text(bytes, &TextEncoding::Utf8),
+                }
             }
             ColumnKind::Bit { bytes } => Value::UInt(self.take_be(usize::from(*bytes).min(8))?),
             ColumnKind::Enum { bytes, labels } => {
@@ -327,7 +425,7 @@ enum ValueError {
 
 fn decode_text(bytes: &[u8], encoding: &TextEncoding) -> Value {
     match encoding {
-        TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+        TextEncoding::Utf8 | TextEncoding::Unspecified => match std::str::from_utf8(bytes) {
             Ok(s) => Value::String(s.to_owned()),
             // Not valid UTF-8 (no charset metadata, or bad data): keep the bytes exactly.
             Err(_) => Value::Bytes(bytes.to_vec()),
@@ -342,18 +440,83 @@ fn decode_text(bytes: &[u8], encoding: &TextEncoding) -> Value {
     }
 }
 
+/// Bytes of a partial group of `n` decimal digits (MySQL's `dig2bytes`).
+const DIGIT_BYTES: [usize; 10] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
+
+/// DECIMAL(p,s) in MySQL's binary form to its exact text (`-12.50`), written here rather than
+/// through `mysql_common`'s `Decimal` to skip its intermediate digit vector (a profile hot spot).
+/// Layout: integer digits then fraction digits, in big-endian groups of 9 digits per 4 bytes
+/// (the leading integer group and trailing fraction group shorter); the first bit is the sign
+/// (set for positive); a negative value has every bit inverted. `bytes` has exactly
+/// `decimal_bin_size(p, s)` bytes.
+fn decimal_text(bytes: &[u8], precision: usize, scale: usize) -> String {
+    let negative = bytes.first().is_some_and(|b| b & 0x80 == 0);
+    let mask = if negative { 0xFF } else { 0 };
+    let mut at = 0;
+    let mut group = |len: usize| -> u32 {
+        let mut v: u32 = 0;
+        for i in 0..len {
+            let mut b = bytes.get(at + i).copied().unwrap_or(0) ^ mask;
+            if at + i == 0 {
+                b ^= 0x80;
+            }
+            v = v << 8 | u32::from(b);
+        }
+        at += len;
+        v
+    };
+    let integer = precision - scale;
+    let mut out = String::with_capacity(precision + 3);
+    if negative {
+        out.push('-');
+    }
+    let mut digits = String::with_capacity(integer + 9);
+    let lead = integer % 9;
+    if lead > 0 {
+        digits.push_str(itoa::Buffer::new().format(group(DIGIT_BYTES[lead])));
+    }
+    for _ in 0..integer / 9 {
+        let v = group(4);
+        if digits.is_empty() {
+            digits.push_str(itoa::Buffer::new().format(v));
+        } else {
+            push_padded(&mut digits, v, 9);
+        }
+    }
+    let trimmed = digits.trim_start_matches('0');
+    out.push_str(if trimmed.is_empty() { "0" } else { trimmed });
+    if scale > 0 {
+        out.push('.');
+        for _ in 0..scale / 9 {
+            let v = group(4);
+            push_padded(&mut out, v, 9);
+        }
+        let tail = scale % 9;
+        if tail > 0 {
+            let v = group(DIGIT_BYTES[tail]);
+            push_padded(&mut out, v, tail);
+        }
+    }
+    out
+}
+
+fn push_padded(out: &mut String, v: u32, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let text = buf.format(v);
+    for _ in text.len()..width {
+        out.push('0');
+    }
+    out.push_str(text);
+}
+
 fn decode_mysql_json(bytes: &[u8]) -> Result<String, ValueError> {
     if bytes.is_empty() {
         // MySQL writes an empty JSON document for a JSON NULL literal in some versions.
         return Ok("null".into());
     }
-    let value = jsonb::Value::deserialize((), &mut ParseBuf(bytes))
-        .map_err(|e| ValueError::Invalid(format!("binary JSON: {e}")))?;
-    let dom = value
-        .parse()
-        .map_err(|e| ValueError::Invalid(format!("binary JSON: {e}")))?;
-    let json: serde_json::Value = dom.into();
-    Ok(json.to_string())
+    super::json_diff::binary_json(bytes)
+        .map(|json| json.to_string())
+        .map_err(ValueError::Invalid)
 }
 
 #[cfg(test)]

@@ -10,14 +10,22 @@ fn table(plans: Vec<ColumnKind>, unsigned: bool) -> TableInfo {
             sql_type: "x".into(),
         })
         .collect();
+    let columns: Arc<[Column]> = Arc::from(columns);
     TableInfo {
         db: "d".into(),
         table: "t".into(),
-        columns: Arc::from(columns),
+        all_columns: columns.clone(),
+        columns,
         plans: plans
             .into_iter()
-            .map(|kind| ColumnPlan { kind, unsigned })
+            .map(|kind| ColumnPlan {
+                kind,
+                unsigned,
+                family: "",
+            })
             .collect(),
+        keep: None,
+        captured: true,
     }
 }
 
@@ -126,4 +134,83 @@ fn missing_column_is_an_error() {
         .read_image(&t, &[true, false])
         .unwrap_err();
     assert!(err.to_string().contains("binlog_row_image=FULL"), "{err}");
+}
+
+/// MySQL's decimal2bin, for the test: digits in 9-digit groups, 4 bytes each, big-endian.
+fn decimal_bin(text: &str, p: usize, s: usize) -> Vec<u8> {
+    const DIGIT_BYTES: [usize; 10] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
+    let negative = text.starts_with('-');
+    let text = text.trim_start_matches('-');
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let int = format!("{:0>width$}", int.trim_start_matches('0'), width = p - s);
+    let frac = format!("{:0<width$}", frac, width = s);
+    let mut out = Vec::new();
+    let mut put = |digits: &str| {
+        let v: u32 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().unwrap()
+        };
+        let len = if digits.len() == 9 {
+            4
+        } else {
+            DIGIT_BYTES[digits.len()]
+        };
+        out.extend_from_slice(&v.to_be_bytes()[4 - len..]);
+    };
+    let lead = (p - s) % 9;
+    put(&int[..lead]);
+    for chunk in int.as_bytes()[lead..].chunks(9) {
+        put(std::str::from_utf8(chunk).unwrap());
+    }
+    for chunk in frac.as_bytes().chunks(9) {
+        put(std::str::from_utf8(chunk).unwrap());
+    }
+    out[0] ^= 0x80;
+    if negative {
+        for b in &mut out {
+            *b ^= 0xFF;
+        }
+    }
+    out
+}
+
+#[test]
+fn decimals_decode_exactly() {
+    use mysql_common::binlog::decimal::{Decimal, decimal_bin_size};
+    let cases: [(usize, usize, &str, &str); 9] = [
+        (12, 2, "-12345.67", "-12345.67"),
+        (12, 2, "0.05", "0.05"),
+        (1, 0, "-9", "-9"),
+        (10, 4, "999999.9999", "999999.9999"),
+        (5, 5, "-0.00001", "-0.00001"),
+        (
+            38,
+            10,
+            "-9999999999999999999999999999.9999999999",
+            "-9999999999999999999999999999.9999999999",
+        ),
+        (
+            65,
+            30,
+            "12345678901234567890123456789012345.12345678901234567890123456789",
+            "12345678901234567890123456789012345.123456789012345678901234567890",
+        ),
+        (18, 9, "0.000000001", "0.000000001"),
+        (20, 0, "0", "0"),
+    ];
+    for (p, s, input, expected) in cases {
+        let bytes = decimal_bin(input, p, s);
+        assert_eq!(bytes.len(), decimal_bin_size(p, s), "{input}");
+        let mut slice = &bytes[..];
+        let reference = Decimal::read_bin(&mut slice, p, s, false)
+            .unwrap()
+            .to_string();
+        assert_eq!(reference, expected, "mysql_common agrees on {input}");
+        assert_eq!(
+            super::decimal_text(&bytes, p, s),
+            expected,
+            "{input} as DECIMAL({p},{s})"
+        );
+    }
 }

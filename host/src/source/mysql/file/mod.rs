@@ -16,8 +16,11 @@ use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::BinlogVersion;
 use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
 
+mod guard;
+
 use super::decoder::EventDecoder;
 use super::error::MysqlError;
+use super::filter::Filter;
 use crate::event::ChangeEvent;
 use crate::position::BinlogPosition;
 
@@ -39,13 +42,52 @@ pub struct DumpStats {
 
 /// Decodes every event of the binlog file at `path` and calls `emit` for each change event in
 /// order. A trailing transaction without its commit is emitted too.
-pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<DumpStats, MysqlError> {
+pub fn dump_file(path: &Path, emit: impl FnMut(&ChangeEvent)) -> Result<DumpStats, MysqlError> {
     let name: Arc<str> = Arc::from(
         path.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default()
             .as_ref(),
     );
+    let file = File::open(path).map_err(|e| MysqlError::Decode {
+        what: "binlog file",
+        position: BinlogPosition::new(name.clone(), 0),
+        table: String::new(),
+        message: format!("cannot open {}: {e}", path.display()),
+    })?;
+    // An event's declared size is checked against what the file holds before its buffer is
+    // allocated, so a corrupt size costs an error, not a gigabyte.
+    let file_len = file
+        .metadata()
+        .map_err(|e| MysqlError::Decode {
+            what: "binlog file",
+            position: BinlogPosition::new(name.clone(), 0),
+            table: String::new(),
+            message: format!("cannot stat {}: {e}", path.display()),
+        })?
+        .len();
+    decode_reader(
+        name,
+        BufReader::with_capacity(1 << 20, file),
+        file_len,
+        emit,
+    )
+}
+
+/// Decodes a whole binlog file held in memory (named `memory` in errors) and drops the events:
+/// the entry point for fuzzing. Never panics; a malformed input is an `Err`.
+pub fn decode_bytes(bytes: &[u8]) -> Result<DumpStats, MysqlError> {
+    decode_reader(Arc::from("memory"), bytes, bytes.len() as u64, |_| {})
+}
+
+/// Decodes a binlog file of `file_len` bytes from `input`, `name` naming it in positions and
+/// errors.
+pub fn decode_reader(
+    name: Arc<str>,
+    mut input: impl Read,
+    file_len: u64,
+    mut emit: impl FnMut(&ChangeEvent),
+) -> Result<DumpStats, MysqlError> {
     let at = |offset: u64| BinlogPosition::new(name.clone(), offset);
     let error = |offset: u64, message: String| MysqlError::Decode {
         what: "binlog file",
@@ -53,9 +95,6 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         table: String::new(),
         message,
     };
-    let file =
-        File::open(path).map_err(|e| error(0, format!("cannot open {}: {e}", path.display())))?;
-    let mut input = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 4];
     if read_full(&mut input, &mut magic).map_err(|e| error(0, e.to_string()))? != 4
         || magic != MAGIC
@@ -63,7 +102,7 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         return Err(error(0, "not a binlog file (no \\xfebin magic)".into()));
     }
     let mut reader = EventStreamReader::new(BinlogVersion::Version4);
-    let mut decoder = EventDecoder::new(None, FILE_BATCH_EVENTS);
+    let mut decoder = EventDecoder::new(None, FILE_BATCH_EVENTS, Arc::new(Filter::default()));
     decoder.file = name.clone();
     let mut stats = DumpStats::default();
     let mut offset = MAGIC.len() as u64;
@@ -84,8 +123,21 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
         if (size as usize) < EVENT_HEADER_LEN || size > MAX_EVENT_BYTES {
             return Err(error(offset, format!("impossible event size {size}")));
         }
-        buf.resize(size as usize, 0);
-        let body = read_full(&mut input, &mut buf[EVENT_HEADER_LEN..])
+        if offset + u64::from(size) > file_len {
+            return Err(error(
+                offset,
+                format!(
+                    "truncated event: it declares {size} bytes, the file holds {} from here",
+                    file_len.saturating_sub(offset)
+                ),
+            ));
+        }
+        // Read the body without sizing the buffer from the (untrusted) header first: should the
+        // input hold less than `file_len` said, a corrupt size still costs no large allocation.
+        buf.reserve((size as usize).min(1 << 20));
+        let body = (&mut input)
+            .take(u64::from(size) - EVENT_HEADER_LEN as u64)
+            .read_to_end(&mut buf)
             .map_err(|e| error(offset, e.to_string()))?;
         if body < size as usize - EVENT_HEADER_LEN {
             return Err(error(
@@ -102,6 +154,8 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             .ok_or_else(|| error(offset, "empty event".into()))?;
         stats.events += 1;
         let mut handle = |event: &Event, decoder: &mut EventDecoder| -> Result<(), MysqlError> {
+            guard::check_declared_counts(event.header().event_type_raw(), event.data())
+                .map_err(|message| error(offset, message))?;
             // Relay logs name the source's files in their ROTATE events: say which file on disk.
             let batch = decoder
                 .handle(event)
@@ -114,6 +168,7 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             }
             Ok(())
         };
+        handle(&event, &mut decoder)?;
         if event.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
             let payload = event
                 .read_event::<TransactionPayloadEvent<'_>>()
@@ -125,8 +180,6 @@ pub fn dump_file(path: &Path, mut emit: impl FnMut(&ChangeEvent)) -> Result<Dump
             {
                 handle(&inner_event, &mut decoder)?;
             }
-        } else {
-            handle(&event, &mut decoder)?;
         }
         offset += u64::from(size);
     }

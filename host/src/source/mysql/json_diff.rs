@@ -1,0 +1,215 @@
+//! MySQL partial JSON updates (`binlog_row_value_options=PARTIAL_JSON`, PARTIAL_UPDATE_ROWS
+//! events): the after image of a JSON column is a list of diffs against the before image.
+//!
+//! Each diff is `operation u8` (0 REPLACE, 1 INSERT, 2 REMOVE), a length-encoded JSON path
+//! (`$.a."b c"[2]`: only member and array-index legs occur), and, except for REMOVE, a
+//! length-encoded binary JSON value. They are applied in order to the before value, so the
+//! change event always carries the whole document, as for a full update.
+
+use mysql_common::binlog::jsonb;
+use mysql_common::io::ParseBuf;
+use mysql_common::proto::MyDeserialize;
+use serde_json::Value as Json;
+
+const REPLACE: u8 = 0;
+const INSERT: u8 = 1;
+const REMOVE: u8 = 2;
+
+#[derive(Debug, PartialEq)]
+enum Leg {
+    Member(String),
+    Index(usize),
+}
+
+/// Applies the encoded `diffs` to the JSON text `base`; returns the new JSON text.
+pub(crate) fn apply_diffs(base: &str, mut diffs: &[u8]) -> Result<String, String> {
+    let mut doc: Json =
+        serde_json::from_str(base).map_err(|e| format!("before image JSON: {e}"))?;
+    while !diffs.is_empty() {
+        let operation = take(&mut diffs, 1)?[0];
+        let path_len = take_lenenc(&mut diffs)? as usize;
+        let path = std::str::from_utf8(take(&mut diffs, path_len)?)
+            .map_err(|_| "JSON diff path is not UTF-8".to_owned())?;
+        let legs = parse_path(path)?;
+        let value = if operation == REMOVE {
+            None
+        } else {
+            let len = take_lenenc(&mut diffs)? as usize;
+            Some(binary_json(take(&mut diffs, len)?)?)
+        };
+        apply(&mut doc, operation, &legs, value)
+            .map_err(|e| format!("JSON diff at {path}: {e}"))?;
+    }
+    Ok(doc.to_string())
+}
+
+/// MySQL binary JSON to a `serde_json` value.
+pub(crate) fn binary_json(bytes: &[u8]) -> Result<Json, String> {
+    if bytes.is_empty() {
+        return Ok(Json::Null);
+    }
+    let value = jsonb::Value::deserialize((), &mut ParseBuf(bytes))
+        .map_err(|e| format!("binary JSON: {e}"))?;
+    let dom = value.parse().map_err(|e| format!("binary JSON: {e}"))?;
+    Ok(dom.into())
+}
+
+fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+    if buf.len() < n {
+        return Err("JSON diff ends early".into());
+    }
+    let (head, tail) = buf.split_at(n);
+    *buf = tail;
+    Ok(head)
+}
+
+fn take_lenenc(buf: &mut &[u8]) -> Result<u64, String> {
+    let le = |b: &[u8]| b.iter().rev().fold(0u64, |acc, x| acc << 8 | u64::from(*x));
+    Ok(match take(buf, 1)?[0] {
+        0xfc => le(take(buf, 2)?),
+        0xfd => le(take(buf, 3)?),
+        0xfe => le(take(buf, 8)?),
+        b => u64::from(b),
+    })
+}
+
+fn parse_path(path: &str) -> Result<Vec<Leg>, String> {
+    let bad = |why: &str| format!("JSON path {path:?}: {why}");
+    let rest = path
+        .trim()
+        .strip_prefix('$')
+        .ok_or_else(|| bad("no leading $"))?;
+    let chars: Vec<char> = rest.chars().collect();
+    let mut legs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '.' => {
+                i += 1;
+                let mut key = String::new();
+                if chars.get(i) == Some(&'"') {
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' && i + 1 < chars.len() {
+                            i += 1;
+                        }
+                        key.push(chars[i]);
+                        i += 1;
+                    }
+                    if i >= chars.len() {
+                        return Err(bad("unterminated quoted key"));
+                    }
+                    i += 1;
+                } else {
+                    while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                        key.push(chars[i]);
+                        i += 1;
+                    }
+                }
+                legs.push(Leg::Member(key));
+            }
+            '[' => {
+                let end = chars[i..]
+                    .iter()
+                    .position(|c| *c == ']')
+                    .ok_or_else(|| bad("unterminated ["))?;
+                let index: String = chars[i + 1..i + end].iter().collect();
+                let index = index
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| bad("array index is not a number"))?;
+                legs.push(Leg::Index(index));
+                i += end + 1;
+            }
+            c if c.is_whitespace() => i += 1,
+            _ => return Err(bad("unexpected character")),
+        }
+    }
+    Ok(legs)
+}
+
+fn apply(doc: &mut Json, operation: u8, legs: &[Leg], value: Option<Json>) -> Result<(), String> {
+    let Some((last, parents)) = legs.split_last() else {
+        return match (operation, value) {
+            (REPLACE, Some(v)) => {
+                *doc = v;
+                Ok(())
+            }
+            _ => Err("cannot insert or remove the whole document".into()),
+        };
+    };
+    let mut target = doc;
+    for leg in parents {
+        target = match (leg, target) {
+            (Leg::Member(key), Json::Object(map)) => map
+                .get_mut(key)
+                .ok_or_else(|| format!("no member {key:?}"))?,
+            (Leg::Index(i), Json::Array(items)) => {
+                items.get_mut(*i).ok_or_else(|| format!("no element {i}"))?
+            }
+            _ => return Err("path does not exist in the before image".into()),
+        };
+    }
+    match (operation, last, target, value) {
+        (REPLACE | INSERT, Leg::Member(key), Json::Object(map), Some(v)) => {
+            map.insert(key.clone(), v);
+        }
+        (REPLACE, Leg::Index(i), Json::Array(items), Some(v)) => {
+            let slot = items.get_mut(*i).ok_or_else(|| format!("no element {i}"))?;
+            *slot = v;
+        }
+        (INSERT, Leg::Index(i), Json::Array(items), Some(v)) => {
+            let at = (*i).min(items.len());
+            items.insert(at, v);
+        }
+        (REMOVE, Leg::Member(key), Json::Object(map), None) => {
+            map.remove(key);
+        }
+        (REMOVE, Leg::Index(i), Json::Array(items), None) => {
+            if *i < items.len() {
+                items.remove(*i);
+            }
+        }
+        (op, _, _, _) => return Err(format!("operation {op} does not fit the before image")),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diff(op: u8, path: &str, value: Option<&[u8]>) -> Vec<u8> {
+        let mut out = vec![op, path.len() as u8];
+        out.extend_from_slice(path.as_bytes());
+        if let Some(v) = value {
+            out.push(v.len() as u8);
+            out.extend_from_slice(v);
+        }
+        out
+    }
+
+    #[test]
+    fn paths_parse() {
+        assert_eq!(
+            parse_path(r#"$.a."b c"[2]"#).unwrap(),
+            [
+                Leg::Member("a".into()),
+                Leg::Member("b c".into()),
+                Leg::Index(2)
+            ]
+        );
+        assert!(parse_path("a").is_err());
+    }
+
+    #[test]
+    fn diffs_apply_in_order() {
+        // Binary JSON literal: type 0x04 (literal), 0x01 = true; int16: type 0x05, LE value.
+        let mut diffs = diff(REPLACE, "$.a", Some(&[0x05, 7, 0]));
+        diffs.extend(diff(INSERT, "$.b[0]", Some(&[0x04, 0x01])));
+        diffs.extend(diff(REMOVE, "$.c", None));
+        let out = apply_diffs(r#"{"a":1,"b":[2],"c":3}"#, &diffs).unwrap();
+        assert_eq!(out, r#"{"a":7,"b":[true,2]}"#);
+        assert!(apply_diffs("{}", &diff(REPLACE, "$.x[1]", Some(&[0x04, 1]))).is_err());
+    }
+}
