@@ -26,3 +26,8 @@ if ! "$SLS_VENV/bin/python" -c "import aliyun.log, importlib.metadata as m; asse
   python3 -m venv "$SLS_VENV"
   "$SLS_VENV/bin/pip" install -q "aliyun-log-python-sdk==$SLS_SDK_VERSION"
 fi
+# The HDFS tests' cluster: Java 17 and the Hadoop 2.7.3 jars (cached in ~/.cache/wproc/hadoop).
+if ! "$(dirname "$0")/../tests/harness/hdfs.sh" fetch >/dev/null; then
+  echo "install-deps: tests/harness/hdfs.sh fetch failed (Java or the Hadoop jars)" >&2
+  exit 1
+fi

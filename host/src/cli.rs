@@ -74,6 +74,9 @@ pub enum Command {
     },
     /// Run a local SLS-compatible server (for tests and demos) until SIGINT or SIGTERM.
     SlsServer(crate::sls::server::SlsServerArgs),
+    /// Check the configured MySQL/MariaDB server for capture (binlog settings, privileges,
+    /// server_id): one line per check; exit 1 when any check fails.
+    Check(ConfigArgs),
     /// Check a configuration file and exit: 0 when valid, 2 with the reason when not.
     ///
     /// Does everything `run` does with the file except connecting: reads it, substitutes

@@ -5,6 +5,7 @@ use crate::sink::SinkError;
 use crate::source::mysql::MysqlError;
 use crate::telemetry::metrics::Component;
 use crate::transport::local::LocalLogError;
+use crate::transport::sls::SlsTransportError;
 
 /// Any failure that stops a wproc command.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,9 @@ pub enum Error {
     /// The local log failed.
     #[error(transparent)]
     LocalLog(#[from] LocalLogError),
+    /// The SLS transport failed.
+    #[error(transparent)]
+    Sls(#[from] SlsTransportError),
     /// The sink failed.
     #[error(transparent)]
     Sink(#[from] SinkError),
@@ -42,6 +46,7 @@ impl Error {
             Error::Mysql(e) => e.is_retriable(),
             Error::LocalLog(e) => e.is_retriable(),
             Error::Sink(e) => e.is_retriable(),
+            Error::Sls(e) => e.is_retriable(),
         }
     }
 }
@@ -54,6 +59,7 @@ impl Error {
             Error::Mysql(_) => Component::Mysql,
             Error::LocalLog(_) => Component::LocalLog,
             Error::Sink(e) => e.component(),
+            Error::Sls(_) => Component::Sls,
         }
     }
 }

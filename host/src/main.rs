@@ -31,6 +31,12 @@ fn main() -> ExitCode {
             command: BinlogCommand::Dump { files },
         } => return dump(files, show_progress),
         Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
+        Command::Check(args) => {
+            return wproc::source::mysql::preflight::main(
+                &args.config,
+                &args.overrides.overrides(),
+            );
+        }
         Command::Run(args) => (args, Halves::All),
         Command::Capture(args) => (args, Halves::CaptureOnly),
     };

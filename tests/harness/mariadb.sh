@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A private MariaDB for wproc's tests and demo: own datadir and port, ROW binlog, FULL metadata.
 #
-#   tests/harness/mariadb.sh start [--dir DIR] [--port PORT]   # prints MYSQL_* lines to eval
+#   tests/harness/mariadb.sh start [--dir DIR] [--port PORT] [--option NAME=VALUE]...
+#                                                             # prints MYSQL_* lines to eval;
+#                                                             # --option adds/overrides my.cnf lines
 #   tests/harness/mariadb.sh stop  [--dir DIR]                 # stops only the server it started
 #   tests/harness/mariadb.sh status [--dir DIR]
 #   tests/harness/mariadb.sh sql [--dir DIR] -- ARGS...         # the mariadb client as root
@@ -14,10 +16,13 @@ set -euo pipefail
 cmd="${1:-}"; shift || true
 DIR="${WPROC_MARIADB_DIR:-${TMPDIR:-/tmp}/wproc-mariadb}"
 PORT="${WPROC_MARIADB_PORT:-}"
+EXTRA=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
+    --option) EXTRA="$EXTRA
+$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "mariadb.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -104,6 +109,7 @@ performance_schema=OFF
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
 default-time-zone=+00:00
+$EXTRA
 CNF
   if [ ! -d "$DIR/data/mysql" ]; then
     "$(find_bin mariadb-install-db)" --defaults-file="$DIR/my.cnf" \

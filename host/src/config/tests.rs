@@ -4,9 +4,13 @@ use super::*;
 fn minimal_config_gets_the_embedded_defaults() {
     let config = Config::from_toml("version = 1\n", "inline").unwrap();
     assert!(config.source.is_none());
-    let TransportConfig::Local(log) = &config.transport;
+    let TransportConfig::Local(log) = &config.transport else {
+        panic!("the default transport is the local log")
+    };
     assert_eq!(log.dir, std::path::PathBuf::from("wproc-data/log"));
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("the default sink is files")
+    };
     assert_eq!(files.path, "{db}/{table}/dt={date}");
 }
 
@@ -122,12 +126,16 @@ fn overrides_replace_file_values_and_are_checked_like_the_file() {
     .map(|s| s.parse().unwrap())
     .collect();
     let config = Config::from_toml_with(text, "f.toml", &overrides).unwrap();
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("files sink expected")
+    };
     assert_eq!(files.dir, std::path::PathBuf::from("from-cli"));
     assert_eq!(files.max_events.get(), 7, "values not overridden stay");
     assert_eq!(files.max_wait, std::time::Duration::from_millis(250));
     assert_eq!(config.telemetry.listen.unwrap().port(), 0);
-    let TransportConfig::Local(log) = &config.transport;
+    let TransportConfig::Local(log) = &config.transport else {
+        panic!("local transport expected")
+    };
     assert_eq!(log.shards.get(), 4, "a TOML integer stays an integer");
 
     // Later overrides win.
@@ -136,7 +144,9 @@ fn overrides_replace_file_values_and_are_checked_like_the_file() {
         .map(|s| s.parse().unwrap())
         .collect();
     let config = Config::from_toml_with(text, "f.toml", &later).unwrap();
-    let SinkConfig::Files(files) = &config.sink;
+    let SinkConfig::Files(files) = &config.sink else {
+        panic!("files sink expected")
+    };
     assert_eq!(files.dir, std::path::PathBuf::from("b"));
 
     let typo: Override = "sink.files.max_evnts=1".parse().unwrap();

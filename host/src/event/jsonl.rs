@@ -146,7 +146,10 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
                     let (h, mi, s) = (t.hour(), t.minute() as u8, t.second() as u8);
                     write_clock(out, h, mi, s, *micros, *fsp);
                 }
-                _ => out.extend_from_slice(b"0000-00-00T00:00:00"),
+                _ => {
+                    out.extend_from_slice(b"0000-00-00T");
+                    write_clock(out, 0, 0, 0, 0, *fsp);
+                }
             }
             out.extend_from_slice(b"Z\"");
         }

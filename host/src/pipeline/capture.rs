@@ -1,10 +1,9 @@
-//! The capture half: source batches appended to the local log, then the binlog checkpoint.
+//! The capture half: source batches appended to the transport, then the binlog checkpoint.
 //!
 //! Invariant: `capture.json` is written only after the append that contains every event before
-//! it returned, i.e. after fsync. Batches waiting in the channel are coalesced into one append
-//! (one fsync) of at most [`APPEND_MAX_EVENTS`] events.
-
-use std::sync::Arc;
+//! it returned, i.e. after fsync (local log) or after every PutLogs succeeded (SLS). Batches
+//! waiting in the channel are coalesced into one append (one fsync) of at most
+//! [`APPEND_MAX_EVENTS`] events.
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -13,7 +12,7 @@ use tracing::{debug, info};
 use crate::error::Error;
 use crate::source::{MysqlSource, SourceBatch};
 use crate::telemetry::metrics::{self, Checkpoint, Stage};
-use crate::transport::LocalLog;
+use crate::transport::CaptureTransport;
 
 /// Source batches buffered between the source and the appender.
 const CHANNEL_BATCHES: usize = 16;
@@ -23,12 +22,10 @@ pub const APPEND_MAX_EVENTS: usize = 65_536;
 /// Runs capture until shutdown or a failure.
 pub async fn run(
     source: MysqlSource,
-    log: Arc<LocalLog>,
+    mut transport: CaptureTransport,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
-    let opener = log.clone();
-    let mut appender = tokio::task::spawn_blocking(move || opener.appender()).await??;
-    let resume = log.capture_checkpoint()?;
+    let resume = transport.capture_checkpoint()?;
     match &resume {
         Some(cp) => info!(message = "Resuming capture.", position = %cp.binlog),
         None => info!(message = "No capture checkpoint; starting from the configured start."),
@@ -55,19 +52,12 @@ pub async fn run(
         // What the source handed on is what capture received.
         metrics::events_out(Stage::Source, count);
         metrics::events_in(Stage::Capture, count);
-        let (returned, result) = tokio::task::spawn_blocking(move || {
-            let result = appender.append(events);
-            (appender, result)
-        })
-        .await?;
-        appender = returned;
-        let appended = result?;
+        let appended = transport.append(events, &shutdown).await?;
         metrics::events_out(Stage::Capture, appended);
         metrics::batch_latency(Stage::Capture, received_at.elapsed());
         debug!(message = "Appended.", received = count, appended);
         if let Some(cp) = checkpoint {
-            let log = log.clone();
-            tokio::task::spawn_blocking(move || log.write_capture_checkpoint(&cp)).await??;
+            transport.write_capture_checkpoint(cp).await?;
             metrics::checkpoint_committed(Checkpoint::Capture);
         }
     }

@@ -34,7 +34,8 @@ use crate::source::{MysqlSource, SourceConfig};
 use crate::telemetry::MetricsServer;
 use crate::telemetry::health::{self, Part};
 use crate::telemetry::metrics::{self, ErrorClass};
-use crate::transport::{LocalLog, TransportConfig};
+use crate::transport::sls::SlsTransportConfig;
+use crate::transport::{CaptureTransport, LocalLog, TransportConfig};
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +65,14 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
         parts.push(Part::Sink);
     }
     health::start(&parts);
-    let TransportConfig::Local(log_config) = &config.transport;
+    if let TransportConfig::Sls(sls) = &config.transport {
+        let result = run_sls(&config, sls, halves, shutdown).await;
+        health::stop();
+        return result;
+    }
+    let TransportConfig::Local(log_config) = &config.transport else {
+        return Err(Error::Internal("unhandled transport".into()));
+    };
     let log = LocalLog::open(log_config)?;
     health::set(Part::Transport, true);
     let mut tasks: JoinSet<Result<(), Error>> = JoinSet::new();
@@ -80,10 +88,18 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
             let source = MysqlSource::new(mysql.clone());
             let lag = source.lag();
             metrics::set_replication_lag_fn(move || Duration::from_secs(lag.seconds()));
-            let (log, shutdown, captured) =
-                (log.clone(), shutdown.clone(), process_shutdown.clone());
+            let appender = tokio::task::spawn_blocking({
+                let log = log.clone();
+                move || log.appender()
+            })
+            .await??;
+            let transport = CaptureTransport::Local {
+                log: log.clone(),
+                appender: Some(appender),
+            };
+            let (shutdown, captured) = (shutdown.clone(), process_shutdown.clone());
             tasks.spawn(async move {
-                let result = capture::run(source, log, shutdown).await;
+                let result = capture::run(source, transport, shutdown).await;
                 captured.cancel();
                 result
             });
@@ -118,4 +134,33 @@ pub async fn run(config: Config, halves: Halves, shutdown: CancellationToken) ->
     }
     health::stop();
     first_error.map_or(Ok(()), Err)
+}
+
+/// The SLS transport: `wproc capture` runs the producer; `wproc run` runs the consumer-group
+/// member (capture is a separate process, as ilogtail was: a `[source]` is ignored by `run`).
+async fn run_sls(
+    config: &Config,
+    sls: &SlsTransportConfig,
+    halves: Halves,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    match (halves, &config.source) {
+        (Halves::CaptureOnly, Some(SourceConfig::Mysql(mysql))) => {
+            let transport = CaptureTransport::open(&config.transport).await?;
+            capture::run(MysqlSource::new(mysql.clone()), transport, shutdown).await
+        }
+        (Halves::CaptureOnly, None) => Err(Error::Internal(
+            "`wproc capture` needs a [source] section".into(),
+        )),
+        (Halves::All, source) => {
+            if source.is_some() {
+                tracing::warn!(
+                    message = "With [transport.sls], `wproc run` only consumes; run `wproc capture` for the [source]."
+                );
+            }
+            let handler = process::BatchHandler::new(Sink::new(&config.sink).await?);
+            crate::transport::sls::consumer::run(sls, handler, config.sink.batch_limits(), shutdown)
+                .await
+        }
+    }
 }

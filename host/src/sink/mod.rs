@@ -15,7 +15,9 @@
 //! NameNode) from a definite one (permissions, an invalid path); the process half retries the
 //! same batch, which is idempotent: same range, same names.
 
+pub mod batch_file;
 pub mod fs;
+pub mod hdfs;
 mod partition;
 
 use std::collections::HashMap;
@@ -27,7 +29,9 @@ use serde::Deserialize;
 use crate::config::InvalidField;
 use crate::event::ChangeEvent;
 
+pub use batch_file::Compression;
 pub use fs::{FilesSink, FilesSinkConfig, FilesSinkError};
+pub use hdfs::{HdfsSink, HdfsSinkConfig, HdfsSinkError};
 pub use partition::{DEFAULT_ROUTE_DIR, PathTemplate};
 
 /// The events of transport shard `shard`, offsets `[start, end)`, ready to be written.
@@ -71,6 +75,8 @@ pub struct BatchLimits {
 pub enum SinkConfig {
     /// `[sink.files]`: JSON Lines files in a local directory.
     Files(FilesSinkConfig),
+    /// `[sink.hdfs]`: JSON Lines files in HDFS.
+    Hdfs(HdfsSinkConfig),
 }
 
 impl Default for SinkConfig {
@@ -84,6 +90,7 @@ impl SinkConfig {
     pub fn validate(&self) -> Result<(), InvalidField> {
         match self {
             SinkConfig::Files(c) => c.validate(),
+            SinkConfig::Hdfs(c) => c.validate(),
         }
     }
 
@@ -91,6 +98,11 @@ impl SinkConfig {
     pub fn batch_limits(&self) -> BatchLimits {
         match self {
             SinkConfig::Files(c) => BatchLimits {
+                max_events: c.max_events.get(),
+                max_bytes: c.max_bytes.get(),
+                max_wait: c.max_wait,
+            },
+            SinkConfig::Hdfs(c) => BatchLimits {
                 max_events: c.max_events.get(),
                 max_bytes: c.max_bytes.get(),
                 max_wait: c.max_wait,
@@ -105,6 +117,9 @@ pub enum SinkError {
     /// The files sink failed.
     #[error(transparent)]
     Files(#[from] FilesSinkError),
+    /// The HDFS sink failed.
+    #[error(transparent)]
+    Hdfs(#[from] HdfsSinkError),
     /// The sink could not be set up from its configuration.
     #[error("sink: {0}")]
     Setup(String),
@@ -119,6 +134,7 @@ impl SinkError {
         use crate::telemetry::metrics::Component;
         match self {
             SinkError::Files(_) => Component::Files,
+            SinkError::Hdfs(_) => Component::Hdfs,
             SinkError::Setup(_) | SinkError::Task(_) => Component::Pipeline,
         }
     }
@@ -127,6 +143,7 @@ impl SinkError {
     pub fn is_retriable(&self) -> bool {
         match self {
             SinkError::Files(e) => e.is_retriable(),
+            SinkError::Hdfs(e) => e.is_retriable(),
             SinkError::Setup(_) | SinkError::Task(_) => false,
         }
     }
@@ -137,6 +154,8 @@ impl SinkError {
 pub enum Sink {
     /// Local files.
     Files(Arc<FilesSink>),
+    /// HDFS.
+    Hdfs(Arc<HdfsSink>),
 }
 
 impl Sink {
@@ -146,6 +165,7 @@ impl Sink {
             SinkConfig::Files(c) => Ok(Sink::Files(Arc::new(
                 FilesSink::new(c).map_err(SinkError::Setup)?,
             ))),
+            SinkConfig::Hdfs(c) => Ok(Sink::Hdfs(Arc::new(HdfsSink::new(c)?))),
         }
     }
 
@@ -160,6 +180,7 @@ impl Sink {
                     .map_err(|e| SinkError::Task(e.to_string()))?
                     .map_err(SinkError::from)
             }
+            Sink::Hdfs(sink) => Ok(sink.recover(shards).await?),
         }
     }
 
@@ -174,6 +195,7 @@ impl Sink {
                     .map_err(|e| SinkError::Task(e.to_string()))?
                     .map_err(SinkError::from)
             }
+            Sink::Hdfs(sink) => Ok(sink.write_batch(batch).await?),
         }
     }
 }

@@ -21,14 +21,16 @@
 
 pub mod client;
 pub mod compress;
+pub mod config;
 pub mod error;
 pub mod proto;
 pub mod server;
 pub mod sign;
 pub mod types;
 
-pub use client::{ClientOptions, Credentials, PullLogsResponse, SlsClient, SlsEndpoint};
+pub use client::{PullLogsResponse, SlsClient};
 pub use compress::Compression;
+pub use config::{ClientOptions, Credentials, SlsEndpoint};
 pub use error::SlsError;
 pub use proto::{Content, Log, LogGroup, LogGroupList, LogTag};
 pub use types::{

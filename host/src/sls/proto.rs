@@ -111,6 +111,20 @@ pub fn decode_log_group_list(bytes: &[u8]) -> Result<LogGroupList, prost::Decode
     LogGroupList::decode(bytes)
 }
 
+/// Decompresses and decodes a whole PullLogs response body, as the client does: `compression`
+/// from `x-log-compresstype`, `raw_size` from `x-log-bodyrawsize`. Never panics; the raw size is
+/// capped at [`super::compress::MAX_RAW_SIZE`]. This is the fuzzing entry point for PullLogs
+/// bodies (`fuzz_target!(|d: (u8, u16, &[u8])| { ... })`).
+pub fn decode_pull_body(
+    compression: super::compress::Compression,
+    body: &[u8],
+    raw_size: usize,
+) -> Result<LogGroupList, String> {
+    let raw =
+        super::compress::decompress(compression, body, raw_size).map_err(|e| e.to_string())?;
+    decode_log_group_list(&raw).map_err(|e| e.to_string())
+}
+
 /// Encodes a [`LogGroup`].
 pub fn encode_log_group(group: &LogGroup) -> Vec<u8> {
     group.encode_to_vec()
@@ -170,6 +184,25 @@ mod tests {
         ] {
             let _ = decode_log_group_list(input);
             let _ = decode_log_group(input);
+        }
+    }
+
+    #[test]
+    fn pull_bodies_decode_through_every_compression() {
+        use super::super::compress::{Compression, compress};
+        let raw = encode_log_group_list_raw([encode_log_group(&sample()).as_slice()]);
+        for c in [
+            Compression::None,
+            Compression::Lz4,
+            Compression::Zstd,
+            Compression::Deflate,
+        ] {
+            let list = decode_pull_body(c, &compress(c, &raw), raw.len()).unwrap();
+            assert_eq!(list.log_groups, vec![sample()]);
+            // Truncated bodies and wrong sizes are errors, not panics.
+            let body = compress(c, &raw);
+            let _ = decode_pull_body(c, &body[..body.len() / 2], raw.len());
+            assert!(decode_pull_body(c, &body, raw.len() + 1).is_err());
         }
     }
 

@@ -44,6 +44,16 @@ fn client_with(server: &SlsServer, secret: &str, options: ClientOptions) -> SlsC
     .unwrap()
 }
 
+/// A server on a fresh data directory, and a client of it.
+async fn start() -> (tempfile::TempDir, SlsServer, SlsClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
+        .await
+        .unwrap();
+    let client = client_with(&server, SECRET, fast_options());
+    (dir, server, client)
+}
+
 fn fast_options() -> ClientOptions {
     ClientOptions {
         max_attempts: 5,
@@ -81,14 +91,8 @@ fn rule(json: serde_json::Value) -> FaultRule {
 
 #[tokio::test]
 async fn put_list_cursor_pull_round_trip_with_every_compression() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
-        .await
-        .unwrap();
-    let shards = client_with(&server, SECRET, fast_options())
-        .list_shards("store")
-        .await
-        .unwrap();
+    let (_dir, server, client) = start().await;
+    let shards = client.list_shards("store").await.unwrap();
     assert_eq!(shards.len(), 2);
     assert_eq!(
         shards[1].inclusive_begin_key,
@@ -251,11 +255,7 @@ async fn put_list_cursor_pull_round_trip_with_every_compression() {
 
 #[tokio::test]
 async fn retries_throttling_and_5xx_but_not_other_4xx() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
-        .await
-        .unwrap();
-    let client = client_with(&server, SECRET, fast_options());
+    let (_dir, server, client) = start().await;
     let begin = client
         .get_cursor("store", 0, CursorFrom::Begin)
         .await
@@ -354,10 +354,7 @@ async fn server_fault_hits(server: &SlsServer, id: u64) -> u64 {
 
 #[tokio::test]
 async fn a_wrong_secret_is_signature_not_match_without_retry() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
-        .await
-        .unwrap();
+    let (_dir, server, _) = start().await;
     let client = client_with(&server, "wrong-secret", fast_options());
     let e = client.list_shards("store").await.unwrap_err();
     assert_eq!(
@@ -371,11 +368,7 @@ async fn a_wrong_secret_is_signature_not_match_without_retry() {
 
 #[tokio::test]
 async fn data_groups_and_checkpoints_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
-        .await
-        .unwrap();
-    let client = client_with(&server, SECRET, fast_options());
+    let (dir, server, client) = start().await;
     for i in 0..5 {
         client
             .put_logs_to_shard("store", 1, &group(&format!("g{i}"), 2))
@@ -442,11 +435,7 @@ async fn data_groups_and_checkpoints_survive_a_restart() {
 
 #[tokio::test]
 async fn consumer_group_calls_follow_the_service() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = SlsServer::start("127.0.0.1:0", dir.path(), config())
-        .await
-        .unwrap();
-    let client = client_with(&server, SECRET, fast_options());
+    let (_dir, server, client) = start().await;
     client
         .create_consumer_group("store", "cg", 60, true)
         .await
@@ -502,5 +491,65 @@ async fn consumer_group_calls_follow_the_service() {
         (e.status(), e.code()),
         (Some(404), Some("ConsumerGroupNotExist"))
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_shard_write_quota_answers_403_and_the_client_waits_it_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        shard_write_qps: 1,
+        ..config()
+    };
+    let server = SlsServer::start("127.0.0.1:0", dir.path(), config)
+        .await
+        .unwrap();
+    let once = ClientOptions {
+        max_attempts: 1,
+        ..fast_options()
+    };
+    let client = client_with(&server, SECRET, once);
+    // Three writes to one shard within at most two seconds: at least one is over 1/s.
+    let mut throttled = 0;
+    for i in 0..3 {
+        match client
+            .put_logs_to_shard("store", 0, &group(&i.to_string(), 1))
+            .await
+        {
+            Ok(()) => {}
+            Err(e) => {
+                assert_eq!(
+                    (e.status(), e.code()),
+                    (Some(403), Some("ShardWriteQuotaExceed"))
+                );
+                assert!(e.is_retriable());
+                throttled += 1;
+            }
+        }
+    }
+    assert!(throttled >= 1);
+    // With retries (backoff up to 2 s) every write lands.
+    let patient = ClientOptions {
+        max_attempts: 20,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    let client = client_with(&server, SECRET, patient);
+    for i in 0..3 {
+        client
+            .put_logs_to_shard("store", 1, &group(&format!("p{i}"), 1))
+            .await
+            .unwrap();
+    }
+    let begin = client
+        .get_cursor("store", 1, CursorFrom::Begin)
+        .await
+        .unwrap();
+    let r = client
+        .pull_logs("store", 1, &begin, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(tags_of(&r), ["p0", "p1", "p2"]);
     server.stop().await;
 }

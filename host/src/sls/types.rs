@@ -30,14 +30,7 @@ pub const MAX_HASH_KEY: &str = "ffffffffffffffffffffffffffffffff";
 /// The hash key for routing a record by `key` (as the official producers do: lowercase hex MD5).
 /// Records with the same key land on the same shard, in order.
 pub fn hash_key_for(key: &[u8]) -> String {
-    use md5::Digest as _;
-    let digest = md5::Md5::digest(key);
-    let mut out = String::with_capacity(32);
-    for b in digest {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
+    super::sign::content_md5(key).to_ascii_lowercase()
 }
 
 /// Where GetCursor starts.

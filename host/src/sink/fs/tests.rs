@@ -107,3 +107,31 @@ fn recovery_completes_a_partly_renamed_batch_and_drops_an_unrenamed_one() {
     assert!(!other.join(&temp0).exists());
     assert!(!part.join(&temp1).exists());
 }
+
+#[test]
+fn gzip_files_hold_the_same_lines_and_a_retry_after_renaming_only_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = FilesSinkConfig {
+        dir: dir.path().to_path_buf(),
+        compression: crate::sink::Compression::Gzip,
+        ..FilesSinkConfig::default()
+    };
+    let sink = FilesSink::new(&config).unwrap();
+    let out = batch(0, 0, 3, vec![event("a", 1), event("b", 2)]);
+    assert_eq!(sink.write_batch(&out).unwrap(), 2);
+    let part = dir.path().join("shop/a/dt=2024-11-24");
+    let name = "part-0000-00000000000000000000-00000000000000000003.jsonl.gz";
+    let gz = std::fs::read(part.join(name)).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains(r#""table":"a""#));
+    // A crash after one rename: the other file is back to its temporary. A retry of the same
+    // batch finishes the rename and leaves the renamed file as it was.
+    let other = dir.path().join("shop/b/dt=2024-11-24");
+    std::fs::rename(other.join(name), other.join(format!(".{name}.tmp"))).unwrap();
+    assert_eq!(sink.write_batch(&out).unwrap(), 2);
+    assert!(other.join(name).exists() && !other.join(format!(".{name}.tmp")).exists());
+    assert_eq!(std::fs::read(part.join(name)).unwrap(), gz);
+    assert_eq!(sink.recover(&[0]).unwrap().get(&0), Some(&3));
+}

@@ -33,6 +33,7 @@ use crate::position::BinlogPosition;
 use crate::source::{SourceBatch, SourceCheckpoint};
 
 const HEARTBEAT_EVENT: u8 = 27;
+const PREVIOUS_GTIDS_EVENT: u8 = 35;
 const HEARTBEAT_LOG_EVENT_V2: u8 = 41;
 /// Schemas whose tables may be decoded without column names (the server's own bookkeeping,
 /// e.g. `mysql.gtid_slave_pos`), since the schema tracker never reads them.
@@ -157,6 +158,14 @@ impl EventDecoder {
             ),
         };
         let ts_ms = u64::from(header.timestamp()) * 1000;
+        if type_code == PREVIOUS_GTIDS_EVENT && !previous_gtids_plausible(event.data()) {
+            return Err(MysqlError::Decode {
+                what: "PREVIOUS_GTIDS event",
+                position: self.position(start),
+                table: String::new(),
+                message: "its source count exceeds the event size (corrupt event)".into(),
+            });
+        }
         let data = event.read_data().map_err(|e| MysqlError::Decode {
             what: "event",
             position: self.position(start),
@@ -550,6 +559,23 @@ impl EventDecoder {
         }
         Ok(())
     }
+}
+
+/// Whether a PREVIOUS_GTIDS body's source count fits its size. `mysql_common` reserves memory
+/// for that count before reading, so a corrupt count would abort the process (found by the
+/// corrupted-input test in `file/tests.rs`).
+fn previous_gtids_plausible(body: &[u8]) -> bool {
+    let Some(header) = body.get(..8) else {
+        return true; // too short: mysql_common reports it
+    };
+    let header = u64::from_le_bytes(header.try_into().unwrap_or_default());
+    let sids = if header >> 56 != 0 {
+        (header >> 8) & ((1 << 48) - 1)
+    } else {
+        header & ((1 << 56) - 1)
+    };
+    // Each source takes at least a 16-byte UUID and an 8-byte interval count.
+    sids.saturating_mul(24) <= body.len() as u64
 }
 
 /// Drops the excluded columns' values.

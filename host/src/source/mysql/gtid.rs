@@ -221,6 +221,23 @@ mod tests {
     }
 
     #[test]
+    fn mysql_sources_are_what_com_binlog_dump_gtid_takes() {
+        use std::str::FromStr;
+        let s: GtidState = format!("{U}:1-5:7,{U}:tag_a:1").parse().unwrap();
+        for text in s.mysql_sources() {
+            let sid = mysql_common::packets::Sid::from_str(&text).unwrap();
+            assert!(!sid.intervals().is_empty(), "{text}");
+        }
+        let sid = mysql_common::packets::Sid::from_str(&s.mysql_sources()[0]).unwrap();
+        let intervals: Vec<(u64, u64)> = sid
+            .intervals()
+            .iter()
+            .map(|i| (i.start(), i.end()))
+            .collect();
+        assert_eq!(intervals, [(1, 6), (7, 8)], "end is exclusive on the wire");
+    }
+
+    #[test]
     fn bad_texts_are_rejected() {
         for bad in [
             "0-101",

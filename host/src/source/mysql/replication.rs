@@ -354,7 +354,10 @@ impl<'a> Session<'a> {
             .await
             .map_err(|e| classify(addr.clone(), "SET @slave_connect_state", e))?;
         }
-        let mut request = BinlogStreamRequest::new(self.source.config.server_id);
+        // A report host makes the replica visible in SHOW SLAVE HOSTS (MariaDB lists only
+        // replicas that report one), so `wproc check` can see server_id clashes.
+        let mut request =
+            BinlogStreamRequest::new(self.source.config.server_id).with_hostname(b"wproc");
         match &from {
             DumpFrom::File(position) => {
                 request = request

@@ -3,8 +3,10 @@
 //! A [`TableInfo`] turns the TABLE_MAP's column types, type metadata and optional metadata
 //! (`binlog_row_metadata=FULL` or `MINIMAL`: names, signedness, charsets, ENUM/SET labels) into
 //! one [`ColumnPlan`] per column, so that decoding a row does no metadata work at all. Without
-//! optional metadata columns are named `@1`, `@2`, … and integers decode as signed: that is what
-//! the binlog says, and `wproc check` warns about it.
+//! optional metadata, names, signedness and labels come from the schema tracker
+//! (`tracker.rs`, which also states the policy when they cannot); offline, columns are named
+//! `@1`, `@2`, … and integers decode as signed: that is what the binlog says, and `wproc check`
+//! warns about it.
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ use super::filter::Filter;
 use super::tracker::{TrackedColumn, type_agrees};
 use crate::event::Column;
 
+/// Most columns a MySQL or MariaDB table can have.
+const MAX_COLUMNS: usize = 4096;
 /// The MySQL collation id of the `binary` character set.
 const BINARY_COLLATION: u16 = 63;
 
@@ -114,6 +118,11 @@ pub(crate) enum ColumnKind {
     Text {
         length_bytes: u8,
         encoding: TextEncoding,
+    },
+    /// BINARY(width): like `Text`, right-padded with 0x00 to `width` bytes.
+    FixedBinary {
+        length_bytes: u8,
+        width: u16,
     },
     /// BLOB/TEXT family: a 1- to 4-byte length, then bytes.
     Blob {
@@ -227,6 +236,12 @@ impl TableInfo {
         let db: Arc<str> = tme.database_name().as_ref().into();
         let table: Arc<str> = tme.table_name().as_ref().into();
         let count = tme.columns_count() as usize;
+        if count > MAX_COLUMNS {
+            return Err(SchemaError::Malformed(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{count} columns (a table has at most {MAX_COLUMNS})"),
+            )));
+        }
         let extractor = OptionalMetaExtractor::new(tme.iter_optional_meta())?;
         let mut signedness = extractor.iter_signedness();
         let mut charsets = extractor.iter_charset();
@@ -324,29 +339,27 @@ impl TableInfo {
             Some(tracked) => agreement(&plans, tracked),
         };
         match (&agreement, has_names) {
-            (Ok(()), _) => {
-                let tracked = ctx.tracked.unwrap_or_default();
-                let names_agree = !has_names
-                    || columns
-                        .iter()
-                        .zip(tracked)
-                        .all(|(c, t)| c.name.eq_ignore_ascii_case(&t.name));
-                if names_agree {
-                    complete_from_tracked(
-                        &mut columns,
-                        &mut plans,
-                        tracked,
-                        has_names,
-                        has_signedness,
-                    );
+            // Names from the binlog: the tracker only says which LONGTEXT columns are MariaDB
+            // JSON, matched by name (the tracked schema may be newer than the binlog).
+            (_, true) => {
+                if let Some(tracked) = ctx.tracked {
+                    mark_json_by_name(&mut columns, &mut plans, tracked);
                 }
+            }
+            (Ok(()), false) => {
+                complete_from_tracked(
+                    &mut columns,
+                    &mut plans,
+                    ctx.tracked.unwrap_or_default(),
+                    has_signedness,
+                );
             }
             (Err(reason), false) if ctx.require_names => {
                 return Err(SchemaError::Unmapped {
                     reason: reason.clone(),
                 });
             }
-            (Err(_), _) => {}
+            (Err(_), false) => {}
         }
         let captured = ctx.filter.table(&db, &table);
         let keep: Vec<bool> = columns
@@ -452,18 +465,30 @@ fn agreement(plans: &[ColumnPlan], tracked: &[TrackedColumn]) -> Result<(), Stri
     Ok(())
 }
 
-/// Fills in what the TABLE_MAP lacks from an agreeing tracked table.
+/// Turns LONGTEXT columns that the tracked schema knows as MariaDB JSON into JSON columns.
+fn mark_json_by_name(columns: &mut [Column], plans: &mut [ColumnPlan], tracked: &[TrackedColumn]) {
+    for (column, plan) in columns.iter_mut().zip(plans.iter_mut()) {
+        let json = tracked
+            .iter()
+            .any(|t| t.json && t.name.eq_ignore_ascii_case(&column.name));
+        if let (true, ColumnKind::Blob { length_bytes, .. }) = (json, &plan.kind) {
+            plan.kind = ColumnKind::JsonText {
+                length_bytes: *length_bytes,
+            };
+            column.sql_type = "json".into();
+        }
+    }
+}
+
+/// Fills in what a TABLE_MAP without names lacks from an agreeing tracked table.
 fn complete_from_tracked(
     columns: &mut [Column],
     plans: &mut [ColumnPlan],
     tracked: &[TrackedColumn],
-    has_names: bool,
     has_signedness: bool,
 ) {
     for ((column, plan), tracked) in columns.iter_mut().zip(plans.iter_mut()).zip(tracked) {
-        if !has_names {
-            column.name = tracked.name.clone();
-        }
+        column.name = tracked.name.clone();
         if !has_signedness && tracked.unsigned && !plan.unsigned {
             plan.unsigned = true;
             column.sql_type = format!("{} unsigned", column.sql_type).into();
@@ -478,16 +503,11 @@ fn complete_from_tracked(
                 if let (TextEncoding::Unspecified, Some(name)) = (&*encoding, &tracked.collation) {
                     *encoding = TextEncoding::from_collation_name(name);
                 }
-                if tracked.json
-                    && let ColumnKind::Blob { length_bytes, .. } = plan.kind
-                {
-                    plan.kind = ColumnKind::JsonText { length_bytes };
-                    column.sql_type = "json".into();
-                }
             }
             _ => {}
         }
     }
+    mark_json_by_name(columns, plans, tracked);
 }
 
 fn meta_byte(meta: &[u8], i: usize) -> u8 {
@@ -548,7 +568,18 @@ fn plan_column(
             } else {
                 b1
             };
-            text(if max < 256 { 1 } else { 2 }, "char")
+            let length_bytes = if max < 256 { 1 } else { 2 };
+            match TextEncoding::from_collation(charset) {
+                // BINARY(n): the binlog drops trailing 0x00 bytes; the value has n bytes.
+                TextEncoding::Binary => (
+                    ColumnKind::FixedBinary {
+                        length_bytes,
+                        width: max as u16,
+                    },
+                    format!("binary({max})"),
+                ),
+                _ => text(length_bytes, "char"),
+            }
         }
         MYSQL_TYPE_ENUM => {
             let labels: Arc<[String]> = enum_labels.next().unwrap_or_default().into();

@@ -233,6 +233,16 @@ impl<'a> RowReader<'a> {
                 let bytes = self.take_prefixed(*length_bytes)?;
                 decode_text(bytes, encoding)
             }
+            ColumnKind::FixedBinary {
+                length_bytes,
+                width,
+            } => {
+                let bytes = self.take_prefixed(*length_bytes)?;
+                let mut value = Vec::with_capacity(usize::from(*width).max(bytes.len()));
+                value.extend_from_slice(bytes);
+                value.resize(usize::from(*width).max(bytes.len()), 0);
+                Value::Bytes(value)
+            }
             ColumnKind::Blob {
                 length_bytes,
                 encoding,
