@@ -31,7 +31,12 @@ fn main() -> ExitCode {
             command: BinlogCommand::Dump { files },
         } => return dump(files, show_progress),
         Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
-        Command::Check(args) => return wproc::source::mysql::preflight::main(&args.config),
+        Command::Check(args) => {
+            return wproc::source::mysql::preflight::main(
+                &args.config,
+                &args.overrides.overrides(),
+            );
+        }
         Command::Transform { command } => return wproc::runtime::tool::run(command),
         Command::Run(args) => (&args.config, Halves::All),
         Command::Capture(args) => (args, Halves::CaptureOnly),

@@ -313,6 +313,51 @@ pub fn sigterm(child: &Child) {
         .status();
 }
 
+/// A private MariaDB with `setup` statements run, a wproc workspace reading it, a runtime and
+/// a pool for the test's own SQL.
+pub fn start_with(
+    setup: &[String],
+) -> (
+    MariaDb,
+    Workspace,
+    tokio::runtime::Runtime,
+    mysql_async::Pool,
+) {
+    use mysql_async::prelude::Queryable;
+    let db = MariaDb::start().expect("start MariaDB");
+    let ws = Workspace::new(&db).expect("workspace");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let pool = db.pool();
+    rt.block_on(async {
+        let mut conn = pool.get_conn().await.expect("connect to MariaDB");
+        for statement in setup {
+            conn.query_drop(statement.as_str())
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+    });
+    (db, ws, rt, pool)
+}
+
+/// One HTTP/1.0 GET to 127.0.0.1:`port`: (status, body), or None when nothing answers.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.get(9..12)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
 /// Deterministic pseudo-random numbers (kill timing, corruption points), reproducible from a seed.
 pub struct Lcg(pub u64);
 

@@ -16,6 +16,7 @@ use super::error::HdfsSinkError;
 use crate::retry::Backoff;
 use crate::sink::batch_file::{BatchFileName, BatchId, Compression, encode_partitions};
 use crate::sink::{OutputBatch, PathTemplate};
+use crate::telemetry::metrics;
 
 /// Bytes handed to one `write_bytes` call, each under its own `op_timeout`.
 const WRITE_CHUNK: usize = 8 << 20;
@@ -238,6 +239,7 @@ impl HdfsSink {
                     source,
                 })?;
         let dirs: Vec<String> = encoded.iter().map(|(d, _)| self.dir_of(d)).collect();
+        let encoded_bytes: usize = encoded.iter().map(|(_, body)| body.len()).sum();
         let renaming_started = self.renaming_set().contains(&id);
         if !renaming_started {
             let mut writes = tokio::task::JoinSet::new();
@@ -256,6 +258,8 @@ impl HdfsSink {
             self.rename_to_final(id, dir).await?;
         }
         self.renaming_set().remove(&id);
+        metrics::sink_files(metrics::Component::Hdfs, dirs.len());
+        metrics::bytes(metrics::Stage::Sink, encoded_bytes);
         Ok(dirs.len())
     }
 

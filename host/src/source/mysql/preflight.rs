@@ -81,8 +81,8 @@ fn finding(setting: &str, found: impl Into<String>, verdict: Verdict, fix: &str)
 }
 
 /// `wproc check -c FILE`: prints one line per check; the exit code says whether any failed.
-pub fn main(config_path: &Path) -> ExitCode {
-    let config = match crate::config::load(config_path) {
+pub fn main(config_path: &Path, overrides: &[crate::config::Override]) -> ExitCode {
+    let config = match crate::config::load_with_overrides(config_path, overrides) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

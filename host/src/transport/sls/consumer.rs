@@ -412,8 +412,7 @@ impl ShardWorker {
             return Ok(());
         }
         let events = std::mem::take(&mut pending.events);
-        let count = events.len();
-        metrics::events_in(Stage::Sink, count);
+        // The handler counts the sink's events in and out.
         let (start, end) = (pending.start, pending.end);
         self.ctx
             .handler
@@ -421,9 +420,8 @@ impl ShardWorker {
             .await?;
         self.commit(&pending.end_cursor).await?;
         metrics::checkpoint_committed(Checkpoint::Process);
-        metrics::events_out(Stage::Sink, count);
         if let Some(first_at) = pending.first_at {
-            metrics::batch_latency(Stage::Sink, first_at.elapsed());
+            metrics::batch_latency(Stage::Process, first_at.elapsed());
         }
         consumer_lag().update(self.shard, None, Some(end));
         debug!(message = "Committed.", shard = self.shard, start, end);
