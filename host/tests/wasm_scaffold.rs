@@ -14,13 +14,23 @@ fn scaffolded_crate_builds_and_runs_through_transform_test() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let krate = dir.path().join("keep-orders");
-    for f in ["Cargo.toml", ".cargo/config.toml", "src/lib.rs", "README.md"] {
+    for f in [
+        "Cargo.toml",
+        ".cargo/config.toml",
+        "src/lib.rs",
+        "README.md",
+    ] {
         assert!(krate.join(f).is_file(), "{f} missing");
     }
     // Same dependency versions as the guest examples (no registry resolution needed).
-    let lock = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-examples/Cargo.lock");
+    let lock =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-examples/Cargo.lock");
     std::fs::copy(lock, krate.join("Cargo.lock")).unwrap();
     let target = common::guest_target_dir();
     let build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -29,7 +39,11 @@ fn scaffolded_crate_builds_and_runs_through_transform_test() {
         .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     let component = target.join("wasm32-wasip2/release/keep_orders.wasm");
     assert!(component.is_file());
 
@@ -89,18 +103,37 @@ fn transform_test_prints_routes_and_failures() {
         .unwrap();
     assert!(route.status.success());
     let stdout = String::from_utf8_lossy(&route.stdout);
-    assert!(stdout.lines().next().unwrap().ends_with(r#","route":"t/NL"}"#), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(r#","route":"t/NL"}"#),
+        "{stdout}"
+    );
     let fail = Command::new(wproc)
         .args(["transform", "test"])
         .arg(common::guest("misbehave"))
         .arg("--input")
         .arg(&input)
-        .args(["--config", "mode=panic, table=boom, message=kaputt", "--batch-size", "1"])
+        .args([
+            "--config",
+            "mode=panic, table=boom, message=kaputt",
+            "--batch-size",
+            "1",
+        ])
         .env("WPROC_COMPONENT_CACHE", common::cache_dir())
         .output()
         .unwrap();
     assert!(!fail.status.success());
     let stderr = String::from_utf8_lossy(&fail.stderr);
-    assert!(stderr.contains("kaputt") && stderr.contains("failed 1"), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&fail.stdout).lines().count(), 1, "the good batch");
+    assert!(
+        stderr.contains("kaputt") && stderr.contains("failed 1"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&fail.stdout).lines().count(),
+        1,
+        "the good batch"
+    );
 }

@@ -89,10 +89,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Row<'a> {
     }
 }
 
+/// A column's name and SQL type.
+type ColumnKey = (Arc<str>, Arc<str>);
+
 /// Reads events, one per non-blank line. Events of one table with the same columns share
 /// their column list, as captured events do.
 pub fn read_events(text: &str) -> Result<Vec<ChangeEvent>, ReadError> {
-    let mut shared: HashMap<Vec<(Arc<str>, Arc<str>)>, Arc<[Column]>> = HashMap::new();
+    let mut shared: HashMap<Vec<ColumnKey>, Arc<[Column]>> = HashMap::new();
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

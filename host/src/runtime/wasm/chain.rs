@@ -232,7 +232,7 @@ impl Stage {
                 let p = &first.event.pos;
                 return Err(WasmError::Rejected {
                     transform: self.loaded.name().to_owned(),
-                    batch: ctx.clone(),
+                    batch: Box::new(ctx.clone()),
                     index: first.index,
                     position: format!("{}:{}#{}", p.file, p.offset, p.row),
                     error: first.error.clone(),
@@ -296,7 +296,7 @@ impl Stage {
         }
         let io = |source| WasmError::DeadLetter {
             transform: self.loaded.name().to_owned(),
-            batch: ctx.clone(),
+            batch: Box::new(ctx.clone()),
             path: path.clone(),
             source,
         };

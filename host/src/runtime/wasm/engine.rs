@@ -144,7 +144,7 @@ impl WasmEngine {
             self.compat,
             hex(&Sha256::digest(&bytes))
         ));
-        let (component, outcome) = match self.from_cache(&file) {
+        let (component, outcome) = match self.load_cached(&file) {
             Some(c) => (c, CacheOutcome::Hit),
             None => {
                 let c = Component::new(&self.engine, &bytes)
@@ -173,7 +173,7 @@ impl WasmEngine {
         Ok((loaded, outcome))
     }
 
-    fn from_cache(&self, file: &Path) -> Option<Component> {
+    fn load_cached(&self, file: &Path) -> Option<Component> {
         if !file.is_file() {
             return None;
         }

@@ -90,8 +90,8 @@ pub enum WasmError {
     Trap {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The trap, and the guest's last stderr lines (a panic message lands there).
         message: String,
     },
@@ -100,8 +100,8 @@ pub enum WasmError {
     Deadline {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The configured deadline.
         deadline: Duration,
     },
@@ -113,8 +113,8 @@ pub enum WasmError {
     MemoryCap {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The configured cap.
         cap: u64,
         /// The size the guest asked for.
@@ -125,8 +125,8 @@ pub enum WasmError {
     Guest {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The guest's error.
         error: GuestError,
     },
@@ -135,8 +135,8 @@ pub enum WasmError {
     InvalidOutput {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The broken rule.
         message: String,
     },
@@ -145,8 +145,8 @@ pub enum WasmError {
     Rejected {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// Index of the event in the batch the transform saw.
         index: u32,
         /// Its binlog position, `file:offset#row`.
@@ -161,8 +161,8 @@ pub enum WasmError {
     DeadLetter {
         /// Transform name.
         transform: String,
-        /// The batch.
-        batch: BatchContext,
+        /// The batch (boxed: keeps the error small).
+        batch: Box<BatchContext>,
         /// The file.
         path: PathBuf,
         /// The I/O error.

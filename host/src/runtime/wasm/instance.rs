@@ -132,7 +132,7 @@ impl TransformInstance {
             Ok(Ok(out)) => {
                 apply::validate(&out, len).map_err(|message| WasmError::InvalidOutput {
                     transform,
-                    batch: ctx,
+                    batch: ctx.into(),
                     message,
                 })?;
                 let applied = apply::apply(
@@ -146,14 +146,14 @@ impl TransformInstance {
             }
             Ok(Err(e)) => Err(WasmError::Guest {
                 transform,
-                batch: ctx,
+                batch: ctx.into(),
                 error: guest_error(e),
             }),
             Err(e) => {
                 if let Some(requested) = self.store.data_mut().limiter.take_hit() {
                     return Err(WasmError::MemoryCap {
                         transform,
-                        batch: ctx,
+                        batch: ctx.into(),
                         cap: self.limits.memory_bytes,
                         requested: requested as u64,
                     });
@@ -162,13 +162,13 @@ impl TransformInstance {
                     tracing::debug!(transform = %self.name, ?elapsed, "deadline hit");
                     return Err(WasmError::Deadline {
                         transform,
-                        batch: ctx,
+                        batch: ctx.into(),
                         deadline: self.limits.deadline,
                     });
                 }
                 Err(WasmError::Trap {
                     transform,
-                    batch: ctx,
+                    batch: ctx.into(),
                     message: with_stderr(describe(&e), &tail),
                 })
             }
