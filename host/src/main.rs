@@ -64,8 +64,8 @@ fn main() -> ExitCode {
 /// `wproc binlog dump`: JSON Lines on stdout, a summary on stderr.
 fn dump(files: &[std::path::PathBuf]) -> ExitCode {
     use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // `line` is the buffer: whole 64 KiB chunks go straight to stdout, without a second copy.
+    let mut out = std::io::stdout().lock();
     let mut line = Vec::with_capacity(1 << 16);
     let mut write_failed = None;
     for file in files {
