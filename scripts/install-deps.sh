@@ -18,3 +18,16 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
   echo "install-deps: rustup target add wasm32-wasip2"
   rustup target add wasm32-wasip2
 fi
+# The official SLS Python SDK for the SLS interop tests (tests/sls_interop), in a private venv.
+SLS_VENV="${WPROC_SLS_VENV:-$HOME/.cache/wproc/venv-sls}"
+SLS_SDK_VERSION=0.9.52
+if ! "$SLS_VENV/bin/python" -c "import aliyun.log, importlib.metadata as m; assert m.version('aliyun-log-python-sdk') == '$SLS_SDK_VERSION'" >/dev/null 2>&1; then
+  echo "install-deps: aliyun-log-python-sdk==$SLS_SDK_VERSION into $SLS_VENV"
+  python3 -m venv "$SLS_VENV"
+  "$SLS_VENV/bin/pip" install -q "aliyun-log-python-sdk==$SLS_SDK_VERSION"
+fi
+# The HDFS tests' cluster: Java 17 and the Hadoop 2.7.3 jars (cached in ~/.cache/wproc/hadoop).
+if ! "$(dirname "$0")/../tests/harness/hdfs.sh" fetch >/dev/null; then
+  echo "install-deps: tests/harness/hdfs.sh fetch failed (Java or the Hadoop jars)" >&2
+  exit 1
+fi

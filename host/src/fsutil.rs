@@ -12,7 +12,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
+    // The temporary is named per process: two processes that write the same file at once (e.g.
+    // `wproc capture` and `wproc run` creating a fresh local log's meta.json) must not rename
+    // each other's temporary away (found by tests/tests/crash_local.rs).
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     {
         let mut file = OpenOptions::new()
             .write(true)

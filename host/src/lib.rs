@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod position;
 pub mod retry;
 pub mod sink;
+pub mod sls;
 pub mod source;
 pub mod telemetry;
 pub mod transport;

@@ -4,16 +4,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 use wproc::cli::{BinlogCommand, Cli, Command};
-use wproc::pipeline::{self, Halves};
+use wproc::pipeline::{self, Halves, shutdown};
+use wproc::telemetry::metrics::Stage;
+use wproc::telemetry::status;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     wproc::telemetry::init(cli.log_format, cli.verbosity());
-    let (config_path, halves) = match &cli.command {
-        Command::Validate { file } => {
-            return match wproc::config::load(file) {
+    let show_progress = status::enabled(cli.log_format, cli.no_progress);
+    let (args, halves) = match &cli.command {
+        Command::Validate { file, overrides } => {
+            return match wproc::config::load_with_overrides(file, &overrides.overrides()) {
                 Ok(_) => {
                     println!("{}: valid", file.display());
                     ExitCode::SUCCESS
@@ -26,12 +29,14 @@ fn main() -> ExitCode {
         }
         Command::Binlog {
             command: BinlogCommand::Dump { files },
-        } => return dump(files),
+        } => return dump(files, show_progress),
+        Command::SlsServer(args) => return wproc::sls::server::run_cli(args),
         Command::Check(args) => return wproc::source::mysql::preflight::main(&args.config),
-        Command::Run(args) => (args.config.clone(), Halves::All),
-        Command::Capture(args) => (args.config.clone(), Halves::CaptureOnly),
+        Command::Run(args) => (args, Halves::All),
+        Command::Capture(args) => (args, Halves::CaptureOnly),
     };
-    let config = match wproc::config::load(&config_path) {
+    let config = match wproc::config::load_with_overrides(&args.config, &args.overrides.overrides())
+    {
         Ok(c) => c,
         Err(e) => {
             error!(message = "Invalid configuration.", error = %e);
@@ -46,9 +51,25 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let shutdown = CancellationToken::new();
-        tokio::spawn(watch_signals(shutdown.clone()));
-        match pipeline::run(config, halves, shutdown).await {
+        let stop = CancellationToken::new();
+        tokio::spawn(shutdown::watch_signals(
+            stop.clone(),
+            config.shutdown.drain_timeout,
+        ));
+        let status_done = CancellationToken::new();
+        let status_line = show_progress.then(|| {
+            let stage = match halves {
+                Halves::All => Stage::Sink,
+                Halves::CaptureOnly => Stage::Capture,
+            };
+            tokio::spawn(status::run_status_line(stage, status_done.clone()))
+        });
+        let result = pipeline::run(config, halves, stop).await;
+        status_done.cancel();
+        if let Some(task) = status_line {
+            let _ = task.await;
+        }
+        match result {
             Ok(()) => {
                 info!(message = "Stopped cleanly.");
                 ExitCode::SUCCESS
@@ -61,63 +82,71 @@ fn main() -> ExitCode {
     })
 }
 
-/// `wproc binlog dump`: JSON Lines on stdout, a summary on stderr.
-fn dump(files: &[std::path::PathBuf]) -> ExitCode {
+/// `wproc binlog dump`: JSON Lines on stdout, a summary on stderr, a progress bar on a terminal.
+fn dump(files: &[std::path::PathBuf], show_progress: bool) -> ExitCode {
     use std::io::Write;
+    /// Events between progress bar updates.
+    const PROGRESS_EVERY: u32 = 4096;
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = status::byte_progress(show_progress, total, "decoding");
     // `line` is the buffer: whole 64 KiB chunks go straight to stdout, without a second copy.
     let mut out = std::io::stdout().lock();
     let mut line = Vec::with_capacity(1 << 16);
     let mut write_failed = None;
-    for file in files {
-        let result = wproc::source::mysql::dump_file(file, |event| {
-            wproc::event::jsonl::write_event(&mut line, event);
-            if line.len() >= 1 << 16 && write_failed.is_none() {
-                write_failed = out.write_all(&line).err();
-                line.clear();
+    let mut done_before = 0u64;
+    let mut since_update = 0u32;
+    let code = 'files: {
+        for file in files {
+            let result = wproc::source::mysql::dump_file(file, |event| {
+                wproc::event::jsonl::write_event(&mut line, event);
+                if line.len() >= 1 << 16 && write_failed.is_none() {
+                    write_failed = out.write_all(&line).err();
+                    line.clear();
+                }
+                since_update += 1;
+                if since_update >= PROGRESS_EVERY {
+                    since_update = 0;
+                    if let Some(bar) = &bar {
+                        bar.set_position(done_before + event.pos.offset);
+                    }
+                }
+            });
+            done_before += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            if let Some(bar) = &bar {
+                bar.set_position(done_before);
             }
-        });
-        if write_failed.is_none() {
-            write_failed = out.write_all(&line).and_then(|()| out.flush()).err();
-        }
-        line.clear();
-        if let Some(e) = write_failed.take() {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
+            if write_failed.is_none() {
+                write_failed = out.write_all(&line).and_then(|()| out.flush()).err();
             }
-            eprintln!("wproc binlog dump: writing stdout: {e}");
-            return ExitCode::FAILURE;
-        }
-        match result {
-            Ok(stats) => info!(
-                message = "Decoded.",
-                file = %file.display(),
-                events = stats.events,
-                changes = stats.changes
-            ),
-            Err(e) => {
-                eprintln!("wproc binlog dump: {}: {e}", file.display());
-                return ExitCode::FAILURE;
+            line.clear();
+            if let Some(e) = write_failed.take() {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    break 'files ExitCode::SUCCESS;
+                }
+                status::finish_progress(bar.clone());
+                eprintln!("wproc binlog dump: writing stdout: {e}");
+                break 'files ExitCode::FAILURE;
+            }
+            match result {
+                Ok(stats) => info!(
+                    message = "Decoded.",
+                    file = %file.display(),
+                    events = stats.events,
+                    changes = stats.changes
+                ),
+                Err(e) => {
+                    status::finish_progress(bar.clone());
+                    eprintln!("wproc binlog dump: {}: {e}", file.display());
+                    break 'files ExitCode::FAILURE;
+                }
             }
         }
-    }
-    ExitCode::SUCCESS
-}
-
-/// First SIGINT/SIGTERM: graceful shutdown. Second: exit at once (state on disk stays
-/// consistent: every checkpoint is written atomically after the data it covers).
-async fn watch_signals(shutdown: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        warn!(message = "Cannot install signal handlers.");
-        return;
+        ExitCode::SUCCESS
     };
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    info!(message = "Signal received; draining. Send it again to exit at once.");
-    shutdown.cancel();
-    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-    warn!(message = "Second signal; exiting now.");
-    std::process::exit(130);
+    status::finish_progress(bar);
+    code
 }

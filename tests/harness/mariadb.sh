@@ -84,7 +84,7 @@ start() {
     echo "mariadb.sh: port $PORT on 127.0.0.1 is in use; pass --port" >&2
     exit 1
   fi
-  mkdir -p "$DIR/data" "$DIR/run" "$DIR/binlog"
+  mkdir -p "$DIR/data" "$DIR/run" "$DIR/binlog" "$DIR/tmp"
   cat > "$DIR/my.cnf" <<CNF
 [mariadbd]
 datadir=$DIR/data
@@ -100,6 +100,8 @@ binlog_row_image=FULL
 binlog_row_metadata=FULL
 max_binlog_size=64M
 log_error=$DIR/run/error.log
+# Own temporary files (internal temporary tables), away from a shared /tmp and its cleaners.
+tmpdir=$DIR/tmp
 skip-name-resolve
 innodb_buffer_pool_size=128M
 innodb_log_file_size=48M

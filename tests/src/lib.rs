@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+pub mod sls;
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -104,6 +106,37 @@ impl MariaDb {
     }
 }
 
+impl MariaDb {
+    /// Stops the server (SIGTERM, as an operator's restart does) and starts it again on the same
+    /// port and data directory; returns once it accepts connections.
+    pub fn restart(&self) -> Result<()> {
+        let script = repo_root().join("tests/harness/mariadb.sh");
+        let stop = Command::new(&script)
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .output()?;
+        if !stop.status.success() {
+            bail!(
+                "mariadb.sh stop failed: {}",
+                String::from_utf8_lossy(&stop.stderr)
+            );
+        }
+        let start = Command::new(&script)
+            .args(["start", "--dir"])
+            .arg(self.dir.path())
+            .args(["--port", &self.port.to_string()])
+            .stderr(Stdio::inherit())
+            .output()?;
+        if !start.status.success() {
+            bail!(
+                "mariadb.sh start failed: {}",
+                String::from_utf8_lossy(&start.stdout)
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Drop for MariaDb {
     fn drop(&mut self) {
         let _ = Command::new(repo_root().join("tests/harness/mariadb.sh"))
@@ -122,6 +155,11 @@ pub struct Workspace {
 impl Workspace {
     /// Writes a config that reads `db` from its earliest binlog.
     pub fn new(db: &MariaDb) -> Result<Self> {
+        Self::with_sink(db, "[sink.files]\ndir = \"out\"\nmax_wait = \"300ms\"\n")
+    }
+
+    /// Like [`Workspace::new`], with `sink` (a TOML `[sink.…]` section) as the sink.
+    pub fn with_sink(db: &MariaDb, sink: &str) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("wproc-e2e-").tempdir()?;
         let config = format!(
             r#"version = 1
@@ -135,10 +173,7 @@ server_id = 5001
 [transport.local]
 dir = "log"
 shards = 2
-[sink.files]
-dir = "out"
-max_wait = "300ms"
-"#,
+{sink}"#,
             port = db.port
         );
         std::fs::write(dir.path().join("wproc.toml"), config)?;
@@ -147,12 +182,18 @@ max_wait = "300ms"
 
     /// Starts `wproc run` in this directory.
     pub fn spawn_run(&self) -> Result<Child> {
+        self.spawn_run_with(&[])
+    }
+
+    /// Starts `wproc run` in this directory with extra command-line arguments.
+    pub fn spawn_run_with(&self, args: &[&str]) -> Result<Child> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("wproc.log"))?;
         Command::new(wproc_bin())
             .arg("run")
+            .args(args)
             .current_dir(self.dir.path())
             .env("TEST_MYSQL_PASSWORD", "wproc")
             .stdout(log.try_clone()?)
@@ -270,4 +311,127 @@ pub fn sigterm(child: &Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
+}
+
+/// Deterministic pseudo-random numbers (kill timing, corruption points), reproducible from a seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// A number in `0..bound` (`bound` > 0).
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
+/// A private single-node HDFS (Hadoop 2.7.3 NameNode and DataNode) started by
+/// `tests/harness/hdfs.sh` in its own directory, stopped on drop.
+pub struct Hdfs {
+    dir: tempfile::TempDir,
+    /// `hdfs://127.0.0.1:PORT`.
+    pub url: String,
+    /// The cluster's `core-site.xml`/`hdfs-site.xml` directory.
+    pub conf_dir: PathBuf,
+}
+
+impl Hdfs {
+    /// Starts a fresh, empty cluster (installs Java and the jars on first use).
+    pub fn start() -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("wproc-hdfs-").tempdir()?;
+        let vars = Self::harness(dir.path(), &["start"])?;
+        let get = |key: &str| {
+            vars.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(str::to_owned)
+                .with_context(|| format!("hdfs.sh start printed no {key}: {vars}"))
+        };
+        Ok(Self {
+            url: get("HDFS_URL")?,
+            conf_dir: PathBuf::from(get("HDFS_CONF_DIR")?),
+            dir,
+        })
+    }
+
+    fn harness(dir: &Path, args: &[&str]) -> Result<String> {
+        let out = Command::new(repo_root().join("tests/harness/hdfs.sh"))
+            .arg(args[0])
+            .arg("--dir")
+            .arg(dir)
+            .args(&args[1..])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running tests/harness/hdfs.sh")?;
+        if !out.status.success() {
+            bail!(
+                "hdfs.sh {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Hadoop's own FsShell (`hdfs dfs ARGS`); its stdout.
+    pub fn fs(&self, args: &[&str]) -> Result<String> {
+        let mut all = vec!["fs", "--"];
+        all.extend_from_slice(args);
+        Self::harness(self.dir.path(), &all)
+    }
+
+    /// Stops the NameNode and starts it again on the same data; returns once it serves.
+    pub fn restart_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["restart-namenode"]).map(drop)
+    }
+
+    /// Stops the NameNode only (an outage until [`Hdfs::start_namenode`]).
+    pub fn stop_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["stop-namenode"]).map(drop)
+    }
+
+    /// Starts the NameNode again after [`Hdfs::stop_namenode`].
+    pub fn start_namenode(&self) -> Result<()> {
+        Self::harness(self.dir.path(), &["start-namenode"]).map(drop)
+    }
+
+    /// The final batch files (`part-*`) under `root`, as FsShell lists them, sorted.
+    pub fn final_files(&self, root: &str) -> Result<Vec<String>> {
+        let listing = self.fs(&["-ls", "-R", root])?;
+        let mut files: Vec<String> = listing
+            .lines()
+            .filter(|l| l.starts_with('-'))
+            .filter_map(|l| l.split_whitespace().last())
+            .filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with("part-")))
+            .map(str::to_owned)
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every JSON line of the final files under `root`, read by FsShell `-text` (which
+    /// decompresses gzip), in file order.
+    pub fn json_lines(&self, root: &str) -> Result<Vec<serde_json::Value>> {
+        let files = self.final_files(root)?;
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec!["-text"];
+        args.extend(files.iter().map(String::as_str));
+        self.fs(&args)?
+            .lines()
+            .map(|l| serde_json::from_str(l).with_context(|| format!("bad JSON line: {l}")))
+            .collect()
+    }
+}
+
+impl Drop for Hdfs {
+    fn drop(&mut self) {
+        let _ = Self::harness(self.dir.path(), &["stop"]);
+    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use serde_json::{Value, json};
 use wproc_tests::{
-    MariaDb, Workspace, position_key, read_output, rebuild_state, row_events, sigterm, wait_until,
+    Lcg, MariaDb, Workspace, position_key, read_output, rebuild_state, row_events, sigterm,
+    wait_until,
 };
 
 const TYPES_TABLE: &str = "CREATE TABLE types (
@@ -188,18 +189,6 @@ fn rows_land_as_typed_json_lines() {
     drop(pool);
 }
 
-/// Deterministic pseudo-random numbers for kill timing.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
 #[test]
 fn sigkill_and_restart_lose_and_duplicate_nothing() {
     let tables: Vec<String> = ["a", "b", "c"]
@@ -246,7 +235,7 @@ fn sigkill_and_restart_lose_and_duplicate_nothing() {
         expected
     });
 
-    let mut rng = Lcg(std::process::id() as u64);
+    let mut rng = Lcg::new(std::process::id() as u64);
     let mut child = ws.spawn_run().unwrap();
     let mut kills = 0;
     while !writer.is_finished() || kills < 3 {

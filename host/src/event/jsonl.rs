@@ -263,7 +263,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
+pub(crate) fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
     write_padded(out, u32::from(year), 4);
     out.push(b'-');
     write_padded(out, u32::from(month), 2);
@@ -271,7 +271,14 @@ fn write_date(out: &mut Vec<u8>, year: u16, month: u8, day: u8) {
     write_padded(out, u32::from(day), 2);
 }
 
-fn write_clock(out: &mut Vec<u8>, hours: u32, minutes: u8, seconds: u8, micros: u32, fsp: u8) {
+pub(crate) fn write_clock(
+    out: &mut Vec<u8>,
+    hours: u32,
+    minutes: u8,
+    seconds: u8,
+    micros: u32,
+    fsp: u8,
+) {
     write_padded(out, hours, 2);
     out.push(b':');
     write_padded(out, u32::from(minutes), 2);

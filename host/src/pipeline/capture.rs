@@ -1,10 +1,9 @@
-//! The capture half: source batches appended to the local log, then the binlog checkpoint.
+//! The capture half: source batches appended to the transport, then the binlog checkpoint.
 //!
 //! Invariant: `capture.json` is written only after the append that contains every event before
-//! it returned, i.e. after fsync. Batches waiting in the channel are coalesced into one append
-//! (one fsync) of at most [`APPEND_MAX_EVENTS`] events.
-
-use std::sync::Arc;
+//! it returned, i.e. after fsync (local log) or after every PutLogs succeeded (SLS). Batches
+//! waiting in the channel are coalesced into one append (one fsync) of at most
+//! [`APPEND_MAX_EVENTS`] events.
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -12,7 +11,8 @@ use tracing::{debug, info};
 
 use crate::error::Error;
 use crate::source::{MysqlSource, SourceBatch};
-use crate::transport::LocalLog;
+use crate::telemetry::metrics::{self, Checkpoint, Stage};
+use crate::transport::CaptureTransport;
 
 /// Source batches buffered between the source and the appender.
 const CHANNEL_BATCHES: usize = 16;
@@ -22,12 +22,10 @@ pub const APPEND_MAX_EVENTS: usize = 65_536;
 /// Runs capture until shutdown or a failure.
 pub async fn run(
     source: MysqlSource,
-    log: Arc<LocalLog>,
+    mut transport: CaptureTransport,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
-    let opener = log.clone();
-    let mut appender = tokio::task::spawn_blocking(move || opener.appender()).await??;
-    let resume = log.capture_checkpoint()?;
+    let resume = transport.capture_checkpoint()?;
     match &resume {
         Some(cp) => info!(message = "Resuming capture.", position = %cp.binlog),
         None => info!(message = "No capture checkpoint; starting from the configured start."),
@@ -36,6 +34,7 @@ pub async fn run(
     let source_task = tokio::spawn(source.run(resume, tx, shutdown.clone()));
 
     while let Some(first) = rx.recv().await {
+        let received_at = std::time::Instant::now();
         let mut events = first.events;
         let mut checkpoint = first.checkpoint;
         while events.len() < APPEND_MAX_EVENTS {
@@ -50,17 +49,16 @@ pub async fn run(
             }
         }
         let count = events.len();
-        let (returned, result) = tokio::task::spawn_blocking(move || {
-            let result = appender.append(events);
-            (appender, result)
-        })
-        .await?;
-        appender = returned;
-        let appended = result?;
+        // What the source handed on is what capture received.
+        metrics::events_out(Stage::Source, count);
+        metrics::events_in(Stage::Capture, count);
+        let appended = transport.append(events, &shutdown).await?;
+        metrics::events_out(Stage::Capture, appended);
+        metrics::batch_latency(Stage::Capture, received_at.elapsed());
         debug!(message = "Appended.", received = count, appended);
         if let Some(cp) = checkpoint {
-            let log = log.clone();
-            tokio::task::spawn_blocking(move || log.write_capture_checkpoint(&cp)).await??;
+            transport.write_capture_checkpoint(cp).await?;
+            metrics::checkpoint_committed(Checkpoint::Capture);
         }
     }
     source_task.await??;

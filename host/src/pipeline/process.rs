@@ -1,7 +1,12 @@
-//! The process half: each shard read in order, batched, written by the sink, then committed.
+//! The process half: each shard read in order, batched, handled, then committed.
+//!
+//! [`BatchHandler`] is what every transport's consumer does with a batch of one shard's range
+//! `[start, end)`: run the transforms, then write the result durably through the [`Sink`],
+//! retrying transient sink errors. This module drives it for the local log; the SLS consumer
+//! drives the same handler.
 //!
 //! Invariant: a shard's consumer checkpoint moves to `end` only after
-//! [`FilesSink::write_batch`] returned for `[start, end)`. On start, the resume offset is the
+//! [`BatchHandler::handle`] returned for `[start, end)`. On start, the resume offset is the
 //! larger of the checkpoint and the highest range the sink already holds (a crash between rename
 //! and commit), and the checkpoint is brought up to it.
 
@@ -15,7 +20,9 @@ use tracing::{debug, info, warn};
 use crate::error::Error;
 use crate::event::ChangeEvent;
 use crate::retry::Backoff;
-use crate::sink::{FilesSink, FilesSinkConfig};
+use crate::sink::{BatchLimits, OutputBatch, Sink};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Checkpoint, ErrorClass, Stage};
 use crate::transport::LocalLog;
 
 /// How often a reader looks for data appended by another process.
@@ -36,13 +43,79 @@ pub struct ProcessSettings {
 }
 
 impl ProcessSettings {
-    /// From the sink's batching fields.
-    pub fn from_config(config: &FilesSinkConfig, group: &str) -> Self {
+    /// From the sink's batching limits.
+    pub fn new(limits: BatchLimits, group: &str) -> Self {
         Self {
             group: group.to_owned(),
-            max_events: config.max_events.get(),
-            max_bytes: config.max_bytes.get(),
-            max_wait: config.max_wait,
+            max_events: limits.max_events,
+            max_bytes: limits.max_bytes,
+            max_wait: limits.max_wait,
+        }
+    }
+}
+
+/// Transforms a batch and writes it durably. Cheap to clone: one per shard processor.
+#[derive(Debug, Clone)]
+pub struct BatchHandler {
+    sink: Sink,
+}
+
+impl BatchHandler {
+    /// A handler that writes into `sink`.
+    pub fn new(sink: Sink) -> Self {
+        Self { sink }
+    }
+
+    /// The sink.
+    pub fn sink(&self) -> &Sink {
+        &self.sink
+    }
+
+    /// Handles the events of shard `shard`, offsets `[start, end)`: when this returns `Ok`, the
+    /// output of the range is durable and the caller may commit `end`. Transient sink errors
+    /// are retried with backoff until `shutdown`; definite ones are returned.
+    pub async fn handle(
+        &self,
+        shard: usize,
+        start: u64,
+        end: u64,
+        events: Vec<ChangeEvent>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), Error> {
+        let count = events.len();
+        let started = Instant::now();
+        metrics::events_in(Stage::Sink, count);
+        let batch = Arc::new(OutputBatch {
+            shard,
+            start,
+            end,
+            events,
+            routes: Vec::new(),
+        });
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+        loop {
+            match self.sink.write_batch(batch.clone()).await {
+                Ok(files) => {
+                    debug!(
+                        message = "Batch written.",
+                        shard,
+                        start,
+                        end,
+                        events = count,
+                        files
+                    );
+                    metrics::events_out(Stage::Sink, count);
+                    metrics::batch_latency(Stage::Sink, started.elapsed());
+                    return Ok(());
+                }
+                Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
+                    metrics::error(e.component(), ErrorClass::Transient);
+                    let delay = backoff.next_delay();
+                    warn!(message = "Sink write failed; retrying.", error = %e, shard, start, end);
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 }
@@ -50,18 +123,19 @@ impl ProcessSettings {
 /// Runs one processor per shard until shutdown or a failure.
 pub async fn run(
     log: Arc<LocalLog>,
-    sink: Arc<FilesSink>,
+    handler: BatchHandler,
     settings: ProcessSettings,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
-    let recover = sink.clone();
-    let sink_ends = tokio::task::spawn_blocking(move || recover.recover()).await??;
+    let all: Vec<usize> = (0..log.shard_count()).collect();
+    let sink_ends = handler.sink().recover(&all).await?;
+    health::set(Part::Sink, true);
     let mut shards = JoinSet::new();
-    for shard in 0..log.shard_count() {
+    for shard in all {
         let sink_end = sink_ends.get(&shard).copied().unwrap_or(0);
         let worker = ShardProcessor {
             log: log.clone(),
-            sink: sink.clone(),
+            handler: handler.clone(),
             settings: settings.clone(),
             shard,
         };
@@ -79,7 +153,7 @@ pub async fn run(
 
 struct ShardProcessor {
     log: Arc<LocalLog>,
-    sink: Arc<FilesSink>,
+    handler: BatchHandler,
     settings: ProcessSettings,
     shard: usize,
 }
@@ -123,6 +197,10 @@ impl ShardProcessor {
             reader = returned;
             let records = records?;
             let got_data = !records.is_empty();
+            for record in &records {
+                metrics::events_in(Stage::Process, record.events.len());
+                metrics::bytes(Stage::Process, record.bytes);
+            }
             for record in records {
                 batch.first_at.get_or_insert_with(Instant::now);
                 batch.end = record.next;
@@ -137,7 +215,8 @@ impl ShardProcessor {
             if batch.end > batch.start && (due || stopping) {
                 self.flush(&mut batch, &shutdown).await?;
             }
-            if stopping {
+            // Stopping: drain to the end of the shard first (capture has stopped by now).
+            if stopping && !got_data {
                 return Ok(());
             }
             if !got_data {
@@ -157,45 +236,24 @@ impl ShardProcessor {
         }
     }
 
-    /// Writes the batch durably, retrying transient errors, then commits its end.
+    /// Handles the batch (transforms, durable write), then commits its end.
     async fn flush(
         &self,
         batch: &mut PendingBatch,
         shutdown: &CancellationToken,
     ) -> Result<(), Error> {
-        let events = Arc::new(std::mem::take(&mut batch.events));
+        let events = std::mem::take(&mut batch.events);
         let (shard, start, end) = (self.shard, batch.start, batch.end);
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
-        loop {
-            let sink = self.sink.clone();
-            let batch_events = events.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                sink.write_batch(shard, start, end, &batch_events)
-            })
+        self.handler
+            .handle(shard, start, end, events, shutdown)
             .await?;
-            match result {
-                Ok(files) => {
-                    debug!(
-                        message = "Batch written.",
-                        shard,
-                        start,
-                        end,
-                        events = events.len(),
-                        files
-                    );
-                    break;
-                }
-                Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
-                    let delay = backoff.next_delay();
-                    warn!(message = "Sink write failed; retrying.", error = %e, shard, start, end);
-                    tokio::time::sleep(delay).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
         let log = self.log.clone();
         let group = self.settings.group.clone();
         tokio::task::spawn_blocking(move || log.commit(&group, shard, end)).await??;
+        metrics::checkpoint_committed(Checkpoint::Process);
+        if let Some(first_at) = batch.first_at {
+            metrics::batch_latency(Stage::Process, first_at.elapsed());
+        }
         batch.start = end;
         batch.bytes = 0;
         batch.first_at = None;

@@ -11,6 +11,8 @@ use crate::event::ChangeEvent;
 const DDL_TABLE_DIR: &str = "_ddl";
 /// Database directory used for statements run with no default database.
 const NO_DB_DIR: &str = "_nodb";
+/// Directory used for `{route}` when no transform routed the event.
+pub const DEFAULT_ROUTE_DIR: &str = "_default";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
@@ -19,10 +21,12 @@ enum Part {
     Table,
     Date,
     Hour,
+    Route,
 }
 
 /// A parsed template such as `{db}/{table}/dt={date}`. Placeholders: `{db}`, `{table}`,
-/// `{date}` (`YYYY-MM-DD` of the commit time, UTC) and `{hour}` (`HH`, UTC).
+/// `{date}` (`YYYY-MM-DD` of the commit time, UTC), `{hour}` (`HH`, UTC) and `{route}` (the
+/// output partition a transform set for the event, [`DEFAULT_ROUTE_DIR`] when it set none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathTemplate {
     parts: Vec<Part>,
@@ -46,9 +50,11 @@ impl PathTemplate {
                 "table" => Part::Table,
                 "date" => Part::Date,
                 "hour" => Part::Hour,
+                "route" => Part::Route,
                 other => {
                     return Err(format!(
-                        "unknown placeholder {{{other}}}; use {{db}}, {{table}}, {{date}}, {{hour}}"
+                        "unknown placeholder {{{other}}}; use {{db}}, {{table}}, {{date}}, \
+                         {{hour}}, {{route}}"
                     ));
                 }
             });
@@ -65,8 +71,15 @@ impl PathTemplate {
         Ok(Self { parts })
     }
 
-    /// The relative directory for `event`.
-    pub fn render(&self, event: &ChangeEvent) -> PathBuf {
+    /// Whether the template uses `{route}`.
+    pub fn uses_route(&self) -> bool {
+        self.parts.contains(&Part::Route)
+    }
+
+    /// The relative directory for `event`, routed to `route` by a transform (or not: `None`).
+    /// A route may contain `/` to make several directory levels; each level is made safe as a
+    /// path component like db and table names.
+    pub fn render(&self, event: &ChangeEvent, route: Option<&str>) -> PathBuf {
         let time = DateTime::from_timestamp_millis(event.ts_ms as i64).unwrap_or_default();
         let mut out = String::new();
         for part in &self.parts {
@@ -88,6 +101,17 @@ impl PathTemplate {
                 Part::Hour => {
                     let _ = write!(out, "{:02}", time.hour());
                 }
+                Part::Route => match route.filter(|r| !r.is_empty()) {
+                    None => out.push_str(DEFAULT_ROUTE_DIR),
+                    Some(r) => {
+                        for (i, level) in r.split('/').filter(|l| !l.is_empty()).enumerate() {
+                            if i > 0 {
+                                out.push('/');
+                            }
+                            push_component(&mut out, level);
+                        }
+                    }
+                },
             }
         }
         PathBuf::from(out)
@@ -141,15 +165,32 @@ mod tests {
     fn renders_default_layout() {
         let t = PathTemplate::parse("{db}/{table}/dt={date}/h={hour}").unwrap();
         // 2024-11-24T08:30:00Z
-        let p = t.render(&event("shop", "orders", 1_732_437_000_000));
+        let p = t.render(&event("shop", "orders", 1_732_437_000_000), None);
         assert_eq!(p, PathBuf::from("shop/orders/dt=2024-11-24/h=08"));
         assert_eq!(
-            t.render(&event("a/b", "", 0)),
+            t.render(&event("a/b", "", 0), None),
             PathBuf::from("a%2Fb/_ddl/dt=1970-01-01/h=00")
         );
         assert_eq!(
-            t.render(&event("..", "x", 0)),
+            t.render(&event("..", "x", 0), None),
             PathBuf::from("%2E./x/dt=1970-01-01/h=00")
+        );
+    }
+
+    #[test]
+    fn renders_routes_as_safe_components() {
+        let t = PathTemplate::parse("{route}/{table}").unwrap();
+        let e = event("shop", "orders", 0);
+        assert!(t.uses_route());
+        assert_eq!(t.render(&e, None), PathBuf::from("_default/orders"));
+        assert_eq!(t.render(&e, Some("")), PathBuf::from("_default/orders"));
+        assert_eq!(
+            t.render(&e, Some("country=NL/x")),
+            PathBuf::from("country=NL/x/orders")
+        );
+        assert_eq!(
+            t.render(&e, Some("../..")),
+            PathBuf::from("%2E./%2E./orders")
         );
     }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::config::InvalidField;
 use crate::sink::PathTemplate;
+use crate::sink::batch_file::Compression;
 
 const DEFAULT_DIR: &str = "wproc-out";
 const DEFAULT_PATH: &str = "{db}/{table}/dt={date}";
@@ -22,10 +23,13 @@ pub struct FilesSinkConfig {
     /// Root directory of the output. Default `wproc-out`.
     #[serde(default = "default_dir")]
     pub dir: PathBuf,
-    /// Directory of each file below `dir`: `{db}`, `{table}`, `{date}`, `{hour}`.
+    /// Directory of each file below `dir`: `{db}`, `{table}`, `{date}`, `{hour}`, `{route}`.
     /// Default `{db}/{table}/dt={date}`.
     #[serde(default = "default_path")]
     pub path: String,
+    /// `none` (`.jsonl`), `gzip` (`.jsonl.gz`) or `zstd` (`.jsonl.zst`). Default `none`.
+    #[serde(default)]
+    pub compression: Compression,
     /// A batch (and so a file per partition) closes after this many events. Default 100000.
     #[serde(default = "default_max_events")]
     pub max_events: NonZeroUsize,
@@ -58,6 +62,7 @@ impl Default for FilesSinkConfig {
         Self {
             dir: default_dir(),
             path: default_path(),
+            compression: Compression::None,
             max_events: default_max_events(),
             max_bytes: default_max_bytes(),
             max_wait: DEFAULT_MAX_WAIT,

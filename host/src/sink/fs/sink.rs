@@ -1,6 +1,6 @@
 //! Writing and recovering batches of JSON Lines files.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,64 +9,17 @@ use tracing::info;
 
 use super::config::FilesSinkConfig;
 use super::error::FilesSinkError;
-use crate::event::{ChangeEvent, jsonl};
 use crate::fsutil;
-use crate::sink::PathTemplate;
-
-const FINAL_PREFIX: &str = "part-";
-const TEMP_PREFIX: &str = ".part-";
-const SUFFIX: &str = ".jsonl";
-const TEMP_SUFFIX: &str = ".jsonl.tmp";
+use crate::sink::batch_file::{BatchFileName, BatchId, Compression, encode_partitions};
+use crate::sink::{OutputBatch, PathTemplate};
+use crate::telemetry::metrics;
 
 /// The local-files sink (see the module docs for the commit protocol).
 #[derive(Debug, Clone)]
 pub struct FilesSink {
     root: PathBuf,
     template: PathTemplate,
-}
-
-/// Identifies a batch: shard and offset range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct BatchId {
-    shard: usize,
-    start: u64,
-    end: u64,
-}
-
-impl BatchId {
-    fn file_stem(&self) -> String {
-        format!(
-            "{FINAL_PREFIX}{:04}-{:020}-{:020}",
-            self.shard, self.start, self.end
-        )
-    }
-
-    fn final_name(&self) -> String {
-        format!("{}{SUFFIX}", self.file_stem())
-    }
-
-    fn temp_name(&self) -> String {
-        format!(".{}{TEMP_SUFFIX}", self.file_stem())
-    }
-
-    /// Parses `part-S-A-B.jsonl` (temp: false) or `.part-S-A-B.jsonl.tmp` (temp: true).
-    fn parse(name: &str) -> Option<(Self, bool)> {
-        let (body, temp) = if let Some(b) = name.strip_prefix(TEMP_PREFIX) {
-            (b.strip_suffix(TEMP_SUFFIX)?, true)
-        } else {
-            (
-                name.strip_prefix(FINAL_PREFIX)?.strip_suffix(SUFFIX)?,
-                false,
-            )
-        };
-        let mut it = body.split('-');
-        let shard = it.next()?.parse().ok()?;
-        let start = it.next()?.parse().ok()?;
-        let end = it.next()?.parse().ok()?;
-        it.next()
-            .is_none()
-            .then_some((BatchId { shard, start, end }, temp))
-    }
+    compression: Compression,
 }
 
 impl FilesSink {
@@ -75,6 +28,7 @@ impl FilesSink {
         Ok(Self {
             root: config.dir.clone(),
             template: PathTemplate::parse(&config.path)?,
+            compression: config.compression,
         })
     }
 
@@ -83,9 +37,9 @@ impl FilesSink {
         &self.root
     }
 
-    /// Finishes or removes temporaries left by a crash and returns, per shard, the highest
-    /// offset that final files cover.
-    pub fn recover(&self) -> Result<HashMap<usize, u64>, FilesSinkError> {
+    /// Finishes or removes the temporaries of `shards` left by a crash and returns, per shard
+    /// of `shards`, the highest offset that final files cover.
+    pub fn recover(&self, shards: &[usize]) -> Result<HashMap<usize, u64>, FilesSinkError> {
         fsutil::create_dir_all_durable(&self.root)
             .map_err(FilesSinkError::at("creating", &self.root))?;
         let mut finals = BTreeSet::new();
@@ -102,20 +56,23 @@ impl FilesSink {
                     stack.push(path);
                     continue;
                 }
-                if let Some((id, temp)) = BatchId::parse(&entry.file_name().to_string_lossy()) {
-                    if temp {
-                        temps.push((id, path));
+                if let Some(name) = BatchFileName::parse(&entry.file_name().to_string_lossy()) {
+                    if !shards.contains(&name.id.shard) {
+                        continue;
+                    }
+                    if name.temporary {
+                        temps.push((name, path));
                     } else {
-                        finals.insert(id);
+                        finals.insert(name.id);
                     }
                 }
             }
         }
         let mut touched = BTreeSet::new();
-        for (id, path) in temps {
+        for (name, path) in temps {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            if finals.contains(&id) {
-                let target = dir.join(id.final_name());
+            if finals.contains(&name.id) {
+                let target = dir.join(name.final_name());
                 info!(message = "Completing a batch interrupted by a crash.", file = %target.display());
                 fs::rename(&path, &target).map_err(FilesSinkError::at("renaming", &path))?;
             } else {
@@ -134,40 +91,28 @@ impl FilesSink {
         Ok(ends)
     }
 
-    /// Writes the events of shard `shard`, offsets `[start, end)`, durably. Returns the number
-    /// of files written (0 for an empty batch). Safe to call again for the same range after a
-    /// failure: temporaries are rewritten from scratch.
-    pub fn write_batch(
-        &self,
-        shard: usize,
-        start: u64,
-        end: u64,
-        events: &[ChangeEvent],
-    ) -> Result<usize, FilesSinkError> {
-        let id = BatchId { shard, start, end };
-        let mut partitions: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
-        let mut last: Option<(&str, &str, u64, PathBuf)> = None;
-        for event in events {
-            let hour = event.ts_ms / 3_600_000;
-            let dir = match &last {
-                Some((db, table, h, dir))
-                    if *db == &*event.db && *table == &*event.table && *h == hour =>
-                {
-                    dir.clone()
-                }
-                _ => {
-                    let dir = self.template.render(event);
-                    last = Some((&event.db, &event.table, hour, dir.clone()));
-                    dir
-                }
-            };
-            jsonl::write_event(partitions.entry(dir).or_default(), event);
+    /// Writes the events of `batch` durably. Returns the number of files written (0 for an
+    /// empty batch). Safe to call again for the same range after a failure: temporaries are
+    /// rewritten from scratch.
+    pub fn write_batch(&self, batch: &OutputBatch) -> Result<usize, FilesSinkError> {
+        let id = BatchId::of(batch);
+        let partitions = encode_partitions(&self.template, batch, self.compression)
+            .map_err(FilesSinkError::at("compressing", &self.root))?;
+        let final_name = id.final_name(self.compression);
+        if partitions
+            .iter()
+            .any(|(relative, _)| self.root.join(relative).join(&final_name).exists())
+        {
+            // A previous attempt got as far as renaming: every temporary of the batch was
+            // durable then, so finish the renames instead of rewriting a temporary whose batch
+            // already has a final file (a crash mid-rewrite would let recovery rename a torn one).
+            return self.finish_renames(id, &partitions);
         }
         let mut written = Vec::with_capacity(partitions.len());
         for (relative, bytes) in &partitions {
             let dir = self.root.join(relative);
             fsutil::create_dir_all_durable(&dir).map_err(FilesSinkError::at("creating", &dir))?;
-            let temp = dir.join(id.temp_name());
+            let temp = dir.join(id.temp_name(self.compression));
             let mut file = OpenOptions::new()
                 .write(true)
                 .create(true)
@@ -181,18 +126,43 @@ impl FilesSink {
             written.push((dir, temp));
         }
         for (dir, temp) in &written {
-            let target = dir.join(id.final_name());
+            let target = dir.join(id.final_name(self.compression));
             fs::rename(temp, &target).map_err(FilesSinkError::at("renaming", temp))?;
         }
         for (dir, _) in &written {
             fsutil::sync_dir(dir).map_err(FilesSinkError::at("syncing", dir))?;
         }
+        metrics::sink_files(metrics::Component::Files, written.len());
+        metrics::bytes(
+            metrics::Stage::Sink,
+            partitions.iter().map(|(_, b)| b.len()).sum(),
+        );
         Ok(written.len())
+    }
+
+    fn finish_renames(
+        &self,
+        id: BatchId,
+        partitions: &[(PathBuf, Vec<u8>)],
+    ) -> Result<usize, FilesSinkError> {
+        for (relative, _) in partitions {
+            let dir = self.root.join(relative);
+            let temp = dir.join(id.temp_name(self.compression));
+            if temp.exists() {
+                fs::rename(&temp, dir.join(id.final_name(self.compression)))
+                    .map_err(FilesSinkError::at("renaming", &temp))?;
+            }
+            fsutil::sync_dir(&dir).map_err(FilesSinkError::at("syncing", &dir))?;
+        }
+        Ok(partitions.len())
     }
 }
 
 #[cfg(test)]
 pub(super) fn batch_name(shard: usize, start: u64, end: u64) -> (String, String) {
     let id = BatchId { shard, start, end };
-    (id.final_name(), id.temp_name())
+    (
+        id.final_name(Compression::None),
+        id.temp_name(Compression::None),
+    )
 }

@@ -24,6 +24,8 @@ use super::tracker::{Refresh, SchemaTracker};
 use crate::position::BinlogPosition;
 use crate::retry::Backoff;
 use crate::source::{SourceBatch, SourceCheckpoint};
+use crate::telemetry::health::{self, Part};
+use crate::telemetry::metrics::{self, Component, ErrorClass};
 
 /// Heartbeat period asked of the server, so that an idle stream still proves it is alive.
 const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
@@ -84,6 +86,8 @@ impl MysqlSource {
             match result {
                 Ok(()) => return Ok(()),
                 Err(error) if error.is_retriable() => {
+                    health::set(Part::Source, false);
+                    metrics::error(Component::Mysql, ErrorClass::Transient);
                     let delay = backoff.next_delay();
                     warn!(
                         message = "Binlog stream failed; reconnecting.",
@@ -327,6 +331,7 @@ impl<'a> Session<'a> {
             gtid = %gtid_text,
             server_id = self.source.config.server_id
         );
+        health::set(Part::Source, true);
         self.decoder.file = start.file.clone();
         let sids: Vec<Sid<'static>> = match &from {
             DumpFrom::MysqlGtid(state) => state

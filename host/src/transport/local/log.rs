@@ -415,6 +415,10 @@ impl Appender {
                 message: format!("cannot encode record: {e}"),
             })?;
             self.writers[shard].write_record(&record)?;
+            crate::telemetry::metrics::bytes(
+                crate::telemetry::metrics::Stage::Capture,
+                record.len(),
+            );
             self.writers[shard].last_position = events.last().map(|e| e.pos.clone());
             appended += events.len();
         }

@@ -16,6 +16,8 @@ use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::BinlogVersion;
 use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
 
+mod guard;
+
 use super::decoder::EventDecoder;
 use super::error::MysqlError;
 use super::filter::Filter;
@@ -53,19 +55,37 @@ pub fn dump_file(path: &Path, emit: impl FnMut(&ChangeEvent)) -> Result<DumpStat
         table: String::new(),
         message: format!("cannot open {}: {e}", path.display()),
     })?;
-    decode_reader(name, BufReader::with_capacity(1 << 20, file), emit)
+    // An event's declared size is checked against what the file holds before its buffer is
+    // allocated, so a corrupt size costs an error, not a gigabyte.
+    let file_len = file
+        .metadata()
+        .map_err(|e| MysqlError::Decode {
+            what: "binlog file",
+            position: BinlogPosition::new(name.clone(), 0),
+            table: String::new(),
+            message: format!("cannot stat {}: {e}", path.display()),
+        })?
+        .len();
+    decode_reader(
+        name,
+        BufReader::with_capacity(1 << 20, file),
+        file_len,
+        emit,
+    )
 }
 
 /// Decodes a whole binlog file held in memory (named `memory` in errors) and drops the events:
 /// the entry point for fuzzing. Never panics; a malformed input is an `Err`.
 pub fn decode_bytes(bytes: &[u8]) -> Result<DumpStats, MysqlError> {
-    decode_reader(Arc::from("memory"), bytes, |_| {})
+    decode_reader(Arc::from("memory"), bytes, bytes.len() as u64, |_| {})
 }
 
-/// Decodes a binlog file from `input`, `name` naming it in positions and errors.
+/// Decodes a binlog file of `file_len` bytes from `input`, `name` naming it in positions and
+/// errors.
 pub fn decode_reader(
     name: Arc<str>,
     mut input: impl Read,
+    file_len: u64,
     mut emit: impl FnMut(&ChangeEvent),
 ) -> Result<DumpStats, MysqlError> {
     let at = |offset: u64| BinlogPosition::new(name.clone(), offset);
@@ -103,9 +123,18 @@ pub fn decode_reader(
         if (size as usize) < EVENT_HEADER_LEN || size > MAX_EVENT_BYTES {
             return Err(error(offset, format!("impossible event size {size}")));
         }
-        // Read the body without trusting `size` for the allocation: a corrupt size on a short
-        // input must not reserve a gigabyte.
-        buf.truncate(EVENT_HEADER_LEN);
+        if offset + u64::from(size) > file_len {
+            return Err(error(
+                offset,
+                format!(
+                    "truncated event: it declares {size} bytes, the file holds {} from here",
+                    file_len.saturating_sub(offset)
+                ),
+            ));
+        }
+        // Read the body without sizing the buffer from the (untrusted) header first: should the
+        // input hold less than `file_len` said, a corrupt size still costs no large allocation.
+        buf.reserve((size as usize).min(1 << 20));
         let body = (&mut input)
             .take(u64::from(size) - EVENT_HEADER_LEN as u64)
             .read_to_end(&mut buf)
@@ -125,6 +154,8 @@ pub fn decode_reader(
             .ok_or_else(|| error(offset, "empty event".into()))?;
         stats.events += 1;
         let mut handle = |event: &Event, decoder: &mut EventDecoder| -> Result<(), MysqlError> {
+            guard::check_declared_counts(event.header().event_type_raw(), event.data())
+                .map_err(|message| error(offset, message))?;
             // Relay logs name the source's files in their ROTATE events: say which file on disk.
             let batch = decoder
                 .handle(event)
