@@ -103,8 +103,8 @@ fn dump(files: &[std::path::PathBuf], show_progress: bool) -> ExitCode {
         .map(|m| m.len())
         .sum();
     let bar = status::byte_progress(show_progress, total, "decoding");
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // `line` is the buffer: whole 64 KiB chunks go straight to stdout, without a second copy.
+    let mut out = std::io::stdout().lock();
     let mut line = Vec::with_capacity(1 << 16);
     let mut write_failed = None;
     let mut done_before = 0u64;

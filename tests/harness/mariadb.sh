@@ -121,7 +121,8 @@ CNF
   nohup "$(find_bin mariadbd)" --defaults-file="$DIR/my.cnf" >"$DIR/run/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
   echo "$PORT" > "$DIR/run/port"
-  for _ in $(seq 1 300); do
+  # Up to 120 s: parallel tests on a loaded machine start several servers at once.
+  for _ in $(seq 1 1200); do
     if client -e "SELECT 1" >/dev/null 2>&1; then break; fi
     if ! running; then echo "mariadb.sh: mariadbd exited; see $DIR/run/error.log" >&2; tail -20 "$DIR/run/error.log" >&2; exit 1; fi
     sleep 0.1
