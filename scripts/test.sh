@@ -15,8 +15,8 @@ echo "==> build"
 cargo build --workspace --all-targets --locked
 cargo build -p wproc --bins --locked
 
-echo "==> tests (unit, integration, end-to-end against real MariaDB)"
-cargo test --workspace --locked -- --test-threads="${WPROC_TEST_THREADS:-2}"
+echo "==> tests (unit, integration, end-to-end against real MariaDB, HDFS and the SLS server)"
+cargo test --workspace --locked --no-fail-fast -- --test-threads="${WPROC_TEST_THREADS:-2}"
 
 if [ -f guest-examples/Cargo.toml ]; then
   echo "==> guest examples: build as wasm components and run their native tests"
