@@ -67,7 +67,12 @@ fn example_configs_are_valid() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&examples).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
+        // `sls-server*.toml` configure `wproc sls-server`, not a pipeline: the SLS server's own
+        // tests parse them.
+        let server_config = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("sls-server"));
+        if path.extension().is_some_and(|e| e == "toml") && !server_config {
             let text = std::fs::read_to_string(&path).unwrap();
             let lookup = |_: &str| Some("placeholder".to_owned());
             let text = substitute_env(&text, lookup).unwrap();
