@@ -309,64 +309,138 @@ fn example_keys(text: &str) -> Vec<String> {
     keys
 }
 
+/// The section of a dotted key (`sink.files` for `sink.files.dir`; `""` for `version`).
+fn section_of(key: &str) -> &str {
+    key.rsplit_once('.').map_or("", |(section, _)| section)
+}
+
+/// Which example shows which sections of the reference, and a minimal valid configuration with
+/// those sections, against which their documented defaults are checked.
+const REFERENCE_EXAMPLES: [(&str, &[&str], &str); 3] = [
+    (
+        "examples/wproc.toml",
+        &[
+            "",
+            "source.mysql",
+            "source.mysql.filter",
+            "transport.local",
+            "sink.files",
+            "telemetry",
+            "shutdown",
+        ],
+        "version = 1\n[source.mysql]\nuser = \"u\"\n",
+    ),
+    (
+        "examples/sls.toml",
+        &["transport.sls", "transport.sls.consumer"],
+        "version = 1\n[transport.sls]\nendpoint = \"cn-hangzhou.log.aliyuncs.com\"\n\
+         project = \"p\"\nlogstore = \"l\"\n",
+    ),
+    (
+        "examples/hdfs.toml",
+        &["sink.hdfs"],
+        "version = 1\n[sink.hdfs]\n",
+    ),
+];
+
 #[test]
 fn configuration_reference_matches() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let doc = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
-    let example = std::fs::read_to_string(root.join("examples/wproc.toml")).unwrap();
     let documented = documented_keys(&doc);
     assert!(documented.len() > 20, "reference tables not found");
-
-    // The example uses exactly the documented keys.
-    let mut in_doc: Vec<&str> = documented.iter().map(|(k, _)| k.as_str()).collect();
-    let mut in_example = example_keys(&example);
-    in_doc.sort_unstable();
-    in_example.sort_unstable();
-    assert_eq!(
-        in_doc, in_example,
-        "docs/configuration.md and examples/wproc.toml list different keys"
-    );
-
-    // Every documented key exists, and its documented default is the real default.
-    let base = "version = 1\n[source.mysql]\nuser = \"u\"\n";
-    let defaults = format!("{:?}", Config::from_toml(base, "base").unwrap());
-    for (key, default) in &documented {
-        let Some(literal) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) else {
-            // "required" or "—": no default to compare; the key must still parse.
-            let value = match key.as_str() {
-                "telemetry.listen" => "127.0.0.1:9184",
-                "source.mysql.password" => "\"x\"",
-                _ => continue,
-            };
-            let text = format!("{base}{}", section_line(key, value));
-            Config::from_toml(&text, "doc").unwrap_or_else(|e| panic!("{key}: {e}"));
-            continue;
-        };
-        let o = Override {
-            key: key.clone(),
-            value: overrides::parse_value(literal),
-        };
-        let config = Config::from_toml_with(base, "doc", &[o])
-            .unwrap_or_else(|e| panic!("documented key {key} = {literal}: {e}"));
-        assert_eq!(
-            format!("{config:?}"),
-            defaults,
-            "{key}: the documented default {literal} is not the default"
+    for (key, _) in &documented {
+        assert!(
+            REFERENCE_EXAMPLES
+                .iter()
+                .any(|(_, sections, _)| sections.contains(&section_of(key))),
+            "{key}: no example in REFERENCE_EXAMPLES shows its section"
         );
+    }
+
+    for (file, sections, base) in REFERENCE_EXAMPLES {
+        let example = std::fs::read_to_string(root.join(file)).unwrap();
+        let ours = |key: &str| sections.contains(&section_of(key));
+
+        // The example uses exactly the documented keys of its sections.
+        let mut in_doc: Vec<&str> = documented
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| ours(k))
+            .collect();
+        let mut in_example: Vec<String> = example_keys(&example)
+            .into_iter()
+            .filter(|k| ours(k))
+            .collect();
+        in_doc.sort_unstable();
+        in_example.sort_unstable();
+        assert_eq!(
+            in_doc, in_example,
+            "docs/configuration.md and {file} list different keys of {sections:?}"
+        );
+
+        // Every documented key exists, and its documented default is the real default.
+        let defaults = format!("{:?}", Config::from_toml(base, "base").unwrap());
+        for (key, default) in documented.iter().filter(|(k, _)| ours(k)) {
+            let Some(literal) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) else {
+                // "required" or "—": no default to compare; the key must still exist and take
+                // a value of its type.
+                let value = sample_value(key).unwrap_or_else(|| {
+                    panic!("{key} has no documented default: add a value to sample_value")
+                });
+                with_value(base, key, value)
+                    .unwrap_or_else(|e| panic!("documented key {key} = {value}: {e}"));
+                continue;
+            };
+            let o = Override {
+                key: key.clone(),
+                value: overrides::parse_value(literal),
+            };
+            let config = Config::from_toml_with(base, "doc", &[o])
+                .unwrap_or_else(|e| panic!("documented key {key} = {literal}: {e}"));
+            assert_eq!(
+                format!("{config:?}"),
+                defaults,
+                "{key}: the documented default {literal} is not the default"
+            );
+        }
     }
 }
 
-/// `[section]\nkey = value` for a dotted key, quoting a bare value.
-fn section_line(key: &str, value: &str) -> String {
-    let (section, field) = key.rsplit_once('.').unwrap();
-    let value = if value.starts_with('"') {
-        value.to_owned()
-    } else {
-        format!("\"{value}\"")
+/// A value for a documented key without a default (required, or absent unless set).
+fn sample_value(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "version" => "1",
+        "source.mysql.user" => "u",
+        "source.mysql.password" => "x",
+        "telemetry.listen" => "127.0.0.1:9184",
+        "transport.sls.endpoint" => "http://127.0.0.1:8080",
+        "transport.sls.project" => "other-project",
+        "transport.sls.logstore" => "other_logstore",
+        "transport.sls.access_key_id" => "id",
+        "transport.sls.access_key_secret" | "transport.sls.security_token" => "x",
+        "transport.sls.source" => "some-host",
+        "transport.sls.host" => "10.0.0.5",
+        "transport.sls.consumer.name" => "consumer-1",
+        "sink.hdfs.url" => "hdfs://namenode:8020",
+        "sink.hdfs.config_dir" => "/etc/hadoop/conf",
+        "sink.hdfs.user" => "etl",
+        "sink.hdfs.kerberos_principal" => "wproc/host@EXAMPLE.COM",
+        "sink.hdfs.kerberos_keytab" => "/etc/wproc.keytab",
+        "sink.hdfs.kerberos_cache" => "/tmp/krb5cc_1000",
+        _ => return None,
+    })
+}
+
+/// Parses `base` with `key` set to `value` (a TOML value or a bare string). Only parses, without
+/// [`Config::validate`]: a key such as `access_key_id` is valid only together with another.
+/// Secret keys are set here although `--set` refuses them.
+fn with_value(base: &str, key: &str, value: &str) -> Result<Config, String> {
+    let mut table: toml::Table = toml::from_str(base).map_err(|e| e.to_string())?;
+    let o = Override {
+        key: key.to_owned(),
+        value: overrides::parse_value(value),
     };
-    if section == "source.mysql" {
-        format!("{field} = {value}\n")
-    } else {
-        format!("[{section}]\n{field} = {value}\n")
-    }
+    overrides::apply(&mut table, &o)?;
+    Config::deserialize(toml::Value::Table(table)).map_err(|e| e.to_string())
 }
