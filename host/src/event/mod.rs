@@ -8,6 +8,7 @@
 //! The canonical external form is JSON Lines ([`jsonl`]); `docs/jsonl-format.md` documents it.
 //! Inside the local transport events travel as postcard, which keeps every value typed.
 
+pub mod codec;
 pub mod jsonl;
 pub mod jsonl_read;
 mod value;

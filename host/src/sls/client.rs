@@ -40,6 +40,63 @@ pub struct PullLogsResponse {
     pub count: u32,
 }
 
+/// A serialized, compressed LogGroup ready for PutLogs ([`SlsClient::encode_group`]).
+#[derive(Debug, Clone)]
+pub struct EncodedGroup {
+    body: Bytes,
+    raw_size: usize,
+    compression: Compression,
+    logs: usize,
+}
+
+impl EncodedGroup {
+    /// Logs in the group.
+    pub fn logs(&self) -> usize {
+        self.logs
+    }
+
+    /// Size before compression.
+    pub fn raw_size(&self) -> usize {
+        self.raw_size
+    }
+}
+
+/// What PullLogs returned, the body still compressed.
+#[derive(Debug, Clone)]
+pub struct PulledBody {
+    /// The cursor after the last group returned; equal to the request cursor when no data.
+    pub next_cursor: String,
+    /// Uncompressed body size (`x-log-bodyrawsize`).
+    pub raw_size: usize,
+    /// `x-log-count`: the number of groups.
+    pub count: u32,
+    compression: Compression,
+    body: Bytes,
+    operation: String,
+    request_id: String,
+}
+
+impl PulledBody {
+    /// The serialized LogGroupList (empty when the pull returned no data). The size is capped
+    /// at [`super::compress::MAX_RAW_SIZE`].
+    pub fn decompress(&self) -> Result<Vec<u8>, SlsError> {
+        if self.raw_size == 0 {
+            return Ok(Vec::new());
+        }
+        compress::decompress(self.compression, &self.body, self.raw_size)
+            .map_err(|e| self.bad(e.to_string()))
+    }
+
+    /// A [`SlsError::BadResponse`] about this reply.
+    pub fn bad(&self, reason: String) -> SlsError {
+        SlsError::BadResponse {
+            operation: self.operation.clone(),
+            request_id: self.request_id.clone(),
+            reason,
+        }
+    }
+}
+
 /// A client of one project. Cheap to clone (shares the connection pool).
 #[derive(Clone)]
 pub struct SlsClient {
@@ -146,6 +203,29 @@ impl SlsClient {
         hash_key: Option<&str>,
         group: &LogGroup,
     ) -> Result<(), SlsError> {
+        let encoded = self.encode_group(&proto::encode_log_group(group), group.logs.len());
+        self.put_encoded(logstore, hash_key, &encoded).await
+    }
+
+    /// Compresses a serialized LogGroup as this client sends it (CPU work: call it off the
+    /// async runtime when groups are large).
+    pub fn encode_group(&self, raw: &[u8], logs: usize) -> EncodedGroup {
+        let compression = self.inner.options.put_compression;
+        EncodedGroup {
+            body: Bytes::from(compress::compress(compression, raw)),
+            raw_size: raw.len(),
+            compression,
+            logs,
+        }
+    }
+
+    /// PutLogs of a group made by [`SlsClient::encode_group`], as [`SlsClient::put_logs`].
+    pub async fn put_encoded(
+        &self,
+        logstore: &str,
+        hash_key: Option<&str>,
+        group: &EncodedGroup,
+    ) -> Result<(), SlsError> {
         let (path, query) = match hash_key {
             Some(key) => (
                 format!("/logstores/{logstore}/shards/route"),
@@ -188,11 +268,12 @@ impl SlsClient {
         };
         let operation = format!("PutLogs logstore={logstore} shard={shard}");
         let query = vec![("key".to_string(), key)];
+        let encoded = self.encode_group(&proto::encode_log_group(group), group.logs.len());
         self.put(
             operation,
             format!("/logstores/{logstore}/shards/route"),
             query,
-            group,
+            &encoded,
         )
         .await
     }
@@ -211,21 +292,18 @@ impl SlsClient {
         operation: String,
         path: String,
         query: Vec<(String, String)>,
-        group: &LogGroup,
+        group: &EncodedGroup,
     ) -> Result<(), SlsError> {
-        let raw = proto::encode_log_group(group);
-        let compression = self.inner.options.put_compression;
-        let bytes = Bytes::from(compress::compress(compression, &raw));
         let call = Call {
             operation,
             method: Method::POST,
             path,
             query,
             body: Some(Body {
-                bytes,
+                bytes: group.body.clone(),
                 content_type: "application/x-protobuf",
-                raw_size: raw.len(),
-                compression,
+                raw_size: group.raw_size,
+                compression: group.compression,
             }),
             accept_encoding: None,
         };
@@ -292,7 +370,8 @@ impl SlsClient {
         Ok(self.json::<CursorTime>(&call).await?.cursor_time)
     }
 
-    /// PullLogs: up to `count` (1..=1000) LogGroups from `cursor`, stopping before `end_cursor`.
+    /// PullLogs: up to `count` (1..=1000) LogGroups from `cursor`, stopping before
+    /// `end_cursor`, decoded.
     pub async fn pull_logs(
         &self,
         logstore: &str,
@@ -301,6 +380,29 @@ impl SlsClient {
         count: u32,
         end_cursor: Option<&str>,
     ) -> Result<PullLogsResponse, SlsError> {
+        let pulled = self
+            .pull_logs_raw(logstore, shard, cursor, count, end_cursor)
+            .await?;
+        let raw = pulled.decompress()?;
+        let list = proto::decode_log_group_list(&raw).map_err(|e| pulled.bad(e.to_string()))?;
+        Ok(PullLogsResponse {
+            count: u32::try_from(list.log_groups.len()).unwrap_or(pulled.count),
+            groups: list.log_groups,
+            next_cursor: pulled.next_cursor,
+            raw_size: pulled.raw_size,
+        })
+    }
+
+    /// PullLogs as [`SlsClient::pull_logs`], with the body left compressed: the consumer
+    /// decompresses and reads it through [`super::proto_view`] off the async runtime.
+    pub async fn pull_logs_raw(
+        &self,
+        logstore: &str,
+        shard: u32,
+        cursor: &str,
+        count: u32,
+        end_cursor: Option<&str>,
+    ) -> Result<PulledBody, SlsError> {
         let mut query = vec![
             ("type".to_string(), "logs".to_string()),
             ("cursor".to_string(), cursor.to_string()),
@@ -316,7 +418,7 @@ impl SlsClient {
         );
         call.accept_encoding = Some(self.inner.options.pull_compression);
         let reply = self.execute(&call).await?;
-        decode_pull_reply(&call.operation, reply)
+        pull_reply(&call.operation, reply)
     }
 
     /// CreateConsumerGroup; an existing group (`ConsumerGroupAlreadyExist`) is a success.
@@ -644,8 +746,8 @@ impl Call {
     }
 }
 
-/// Reads the PullLogs headers and decodes the body.
-fn decode_pull_reply(operation: &str, reply: Reply) -> Result<PullLogsResponse, SlsError> {
+/// Reads the PullLogs headers; the body stays compressed.
+fn pull_reply(operation: &str, reply: Reply) -> Result<PulledBody, SlsError> {
     let bad = |reason: String| SlsError::BadResponse {
         operation: operation.to_string(),
         request_id: reply.request_id.clone(),
@@ -669,20 +771,14 @@ fn decode_pull_reply(operation: &str, reply: Reply) -> Result<PullLogsResponse, 
         .unwrap_or("")
         .parse()
         .map_err(|c| bad(format!("unknown x-log-compresstype {c:?}")))?;
-    if raw_size == 0 {
-        return Ok(PullLogsResponse {
-            groups: Vec::new(),
-            next_cursor,
-            raw_size,
-            count,
-        });
-    }
-    let list = proto::decode_pull_body(compression, &reply.body, raw_size).map_err(bad)?;
-    Ok(PullLogsResponse {
-        count: u32::try_from(list.log_groups.len()).unwrap_or(count),
-        groups: list.log_groups,
+    Ok(PulledBody {
         next_cursor,
         raw_size,
+        count,
+        compression,
+        body: reply.body,
+        operation: operation.to_owned(),
+        request_id: reply.request_id,
     })
 }
 

@@ -29,6 +29,7 @@ pub mod compress;
 pub mod config;
 pub mod error;
 pub mod proto;
+pub mod proto_view;
 pub mod server;
 pub mod sign;
 pub mod types;

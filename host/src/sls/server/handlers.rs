@@ -14,8 +14,8 @@ use super::error::ApiError;
 use super::routes::{Req, State, empty_response, json_response};
 use super::store::{Logstore, unix_now};
 use crate::sls::compress::{self, Compression};
-use crate::sls::proto;
 use crate::sls::types::{cursor_to_seq, seq_to_cursor};
+use crate::sls::{proto, proto_view};
 
 /// Largest raw (decompressed) PutLogs body, as the service (10 MB).
 pub const MAX_PUT_RAW: usize = 10 << 20;
@@ -241,7 +241,9 @@ async fn put_logs(state: &State, ls: Arc<Logstore>, key: Option<String>, req: &R
     }
     let raw = compress::decompress(compression, &req.body, raw_size)
         .map_err(|e| ApiError::new(400, "PostBodyUncompressError", e.to_string()))?;
-    let group = proto::decode_log_group(&raw)
+    // Checked in place (no per-field allocation): structure, at least one log, keys that are
+    // non-empty UTF-8, as the service requires.
+    let group = proto_view::scan_log_group(&raw, 0)
         .map_err(|e| ApiError::new(400, "PostBodyInvalid", format!("LogGroup: {e}")))?;
     if group.logs.is_empty() {
         return Err(ApiError::new(
@@ -250,18 +252,25 @@ async fn put_logs(state: &State, ls: Arc<Logstore>, key: Option<String>, req: &R
             "the LogGroup has no logs",
         ));
     }
-    if let Some((i, _)) = group
-        .logs
-        .iter()
-        .enumerate()
-        .find(|(_, l)| l.contents.iter().any(|c| c.key.is_empty()))
-    {
-        return Err(ApiError::new(
-            400,
-            "InvalidKey",
-            format!("log {i} has an empty key"),
-        ));
+    for (i, log) in group.logs.iter().enumerate() {
+        for (key, _) in log.contents() {
+            if key.is_empty() {
+                return Err(ApiError::new(
+                    400,
+                    "InvalidKey",
+                    format!("log {i} has an empty key"),
+                ));
+            }
+            if std::str::from_utf8(key).is_err() {
+                return Err(ApiError::new(
+                    400,
+                    "PostBodyInvalid",
+                    format!("LogGroup: log {i} has a key that is not UTF-8"),
+                ));
+            }
+        }
     }
+    drop(group);
     let shard_index = match &key {
         Some(k) => ls.shard_for_key(k)?.info.shard_id as usize,
         None => ls.next_lb_shard().info.shard_id as usize,

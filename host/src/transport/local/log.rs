@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use super::config::LocalLogConfig;
 use super::error::LocalLogError;
 use super::segment::{self, Frame, HEADER_LEN};
+use crate::event::codec::EventDecoder;
 use crate::event::{ChangeEvent, EventPosition};
 use crate::fsutil;
 use crate::source::SourceCheckpoint;
@@ -147,6 +148,7 @@ impl LocalLog {
             offset: from,
             open: None,
             end: self.ends[shard].subscribe(),
+            decoder: EventDecoder::new(),
         }
     }
 
@@ -356,7 +358,7 @@ fn scan_segment(path: &Path, base: u64) -> Result<(u64, Option<EventPosition>), 
         last_payload = Some(payload);
     }
     let last_position = match last_payload {
-        Some(payload) => segment::decode_payload(&payload)
+        Some(payload) => segment::decode_payload(&mut EventDecoder::new(), &payload)
             .map_err(|message| LocalLogError::Corrupt {
                 path: path.to_owned(),
                 offset: base + len,
@@ -459,6 +461,7 @@ pub struct ShardReader {
     offset: u64,
     open: Option<(u64, BufReader<File>)>,
     end: watch::Receiver<u64>,
+    decoder: EventDecoder,
 }
 
 impl ShardReader {
@@ -501,13 +504,13 @@ impl ShardReader {
             let path = segment::segment_path(&dir, base);
             match segment::read_frame(reader).map_err(LocalLogError::io(&path))? {
                 Frame::Record(payload) => {
-                    let events = segment::decode_payload(&payload).map_err(|message| {
-                        LocalLogError::Corrupt {
+                    let events = segment::decode_payload(&mut self.decoder, &payload).map_err(
+                        |message| LocalLogError::Corrupt {
                             path: path.clone(),
                             offset: self.offset,
                             message,
-                        }
-                    })?;
+                        },
+                    )?;
                     let next = self.offset + HEADER_LEN + payload.len() as u64;
                     bytes += payload.len();
                     records.push(Record {

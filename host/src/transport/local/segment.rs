@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::event::ChangeEvent;
+use crate::event::codec::EventDecoder;
 
 /// Bytes before a record's payload: length and CRC32, both u32 little-endian.
 pub(crate) const HEADER_LEN: u64 = 8;
@@ -26,11 +27,14 @@ pub(crate) fn encode_record(events: &[ChangeEvent]) -> Result<Vec<u8>, postcard:
 }
 
 /// Decodes a payload (without header).
-pub(crate) fn decode_payload(payload: &[u8]) -> Result<Vec<ChangeEvent>, String> {
+pub(crate) fn decode_payload(
+    decoder: &mut EventDecoder,
+    payload: &[u8],
+) -> Result<Vec<ChangeEvent>, String> {
     match payload.split_first() {
-        Some((&PAYLOAD_FORMAT_V1, body)) => {
-            postcard::from_bytes(body).map_err(|e| format!("undecodable payload: {e}"))
-        }
+        Some((&PAYLOAD_FORMAT_V1, body)) => decoder
+            .decode_seq(body)
+            .map_err(|e| format!("undecodable payload: {e}")),
         Some((other, _)) => Err(format!("unknown payload format {other}")),
         None => Err("empty payload".into()),
     }

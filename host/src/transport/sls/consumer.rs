@@ -26,14 +26,16 @@ use crate::event::ChangeEvent;
 use crate::pipeline::process::BatchHandler;
 use crate::retry::Backoff;
 use crate::sink::BatchLimits;
-use crate::sls::{CursorFrom, LogGroup, SlsClient, SlsError, seq_to_cursor};
+use crate::sls::client::PulledBody;
+use crate::sls::proto_view::scan_log_group_list;
+use crate::sls::{CursorFrom, SlsClient, SlsError, seq_to_cursor};
 use crate::telemetry::metrics::{self, Checkpoint, Component, ErrorClass, Stage};
 
 use super::config::SlsTransportConfig;
 use super::error::SlsTransportError;
 use super::highwater::{last_position_before, seq_of};
 use super::producer::client_of;
-use super::wire::{self, WireDecoder};
+use super::wire::WireDecoder;
 
 /// Delay of the heartbeat that confirms newly assigned shards.
 const CLAIM_CONFIRM_AFTER: Duration = Duration::from_millis(100);
@@ -501,7 +503,7 @@ async fn fetch(
         let pulled = tokio::select! {
             biased;
             _ = stop.cancelled() => return Ok(()),
-            r = ctx.client.pull_logs(&ctx.logstore, shard, &cursor, count, None) => r,
+            r = ctx.client.pull_logs_raw(&ctx.logstore, shard, &cursor, count, None) => r,
         };
         let pulled = match pulled {
             Ok(p) => {
@@ -518,7 +520,7 @@ async fn fetch(
             }
             Err(e) => return Err(SlsTransportError::from(e).into()),
         };
-        if pulled.next_cursor == cursor || pulled.groups.is_empty() {
+        if pulled.next_cursor == cursor || pulled.count == 0 {
             consumer_lag().update(shard, Some(seq), None);
             tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
@@ -526,11 +528,6 @@ async fn fetch(
             }
         }
         let next = seq_of(&ctx.logstore, shard, &pulled.next_cursor)?;
-        let logs: usize = pulled.groups.iter().map(|g| g.logs.len()).sum();
-        let per_group = logs.div_ceil(pulled.groups.len()).max(1);
-        count = u32::try_from(ctx.limits.max_events / per_group)
-            .unwrap_or(u32::MAX)
-            .clamp(1, ctx.fetch_count);
         if end_asked.is_none_or(|t| t.elapsed() >= END_CURSOR_EVERY) {
             end_asked = Some(Instant::now());
             if let Ok(end) = ctx
@@ -542,48 +539,55 @@ async fn fetch(
                 consumer_lag().update(shard, Some(end), None);
             }
         }
-        let (groups, raw_bytes) = (pulled.groups, pulled.raw_size);
+        let raw_bytes = pulled.raw_size;
         metrics::bytes(Stage::Process, raw_bytes);
         let logstore = ctx.logstore.clone();
         let from = cursor.clone();
+        let next_cursor = pulled.next_cursor.clone();
+        let groups = pulled.count.max(1) as usize;
         let (returned, events) = tokio::task::spawn_blocking(move || {
-            let events = decode_groups(&mut decoder, &groups, &logstore, shard, &from);
+            let events = decode_pulled(&mut decoder, &pulled, &logstore, shard, &from);
             (decoder, events)
         })
         .await?;
         decoder = returned;
-        if let Ok(events) = &events {
-            metrics::events_in(Stage::Process, events.len());
-        }
+        let events = events?;
+        metrics::events_in(Stage::Process, events.len());
+        let per_group = events.len().div_ceil(groups).max(1);
+        count = u32::try_from(ctx.limits.max_events / per_group)
+            .unwrap_or(u32::MAX)
+            .clamp(1, ctx.fetch_count);
         let fetched = Fetched {
             start: seq,
             end: next,
-            next_cursor: pulled.next_cursor.clone(),
-            events: events?,
+            next_cursor: next_cursor.clone(),
+            events,
             raw_bytes,
         };
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             sent = tx.send(fetched) => if sent.is_err() { return Ok(()) },
         }
-        cursor = pulled.next_cursor;
+        cursor = next_cursor;
         seq = next;
     }
 }
 
-/// Decodes every log of the pulled groups, in order.
-fn decode_groups(
+/// Decompresses the pulled body and decodes every log of its groups, in order.
+fn decode_pulled(
     decoder: &mut WireDecoder,
-    groups: &[LogGroup],
+    pulled: &PulledBody,
     logstore: &str,
     shard: u32,
     cursor: &str,
-) -> Result<Vec<(ChangeEvent, bool)>, SlsTransportError> {
+) -> Result<Vec<(ChangeEvent, bool)>, Error> {
+    let raw = pulled.decompress().map_err(SlsTransportError::from)?;
+    let groups = scan_log_group_list(&raw)
+        .map_err(|e| SlsTransportError::from(pulled.bad(e.to_string())))?;
     let mut out = Vec::with_capacity(groups.iter().map(|g| g.logs.len()).sum());
     for (index, log) in groups.iter().flat_map(|g| &g.logs).enumerate() {
-        let typed = wire::is_typed(log);
-        let event = decoder
-            .decode(log)
+        let decoded = decoder
+            .decode_view(log)
             .map_err(|source| SlsTransportError::Wire {
                 logstore: logstore.to_owned(),
                 shard,
@@ -591,7 +595,7 @@ fn decode_groups(
                 index,
                 source,
             })?;
-        out.push((event, typed));
+        out.push(decoded);
     }
     Ok(out)
 }

@@ -12,21 +12,18 @@ use tracing::{debug, info, warn};
 use crate::event::{ChangeEvent, EventPosition};
 use crate::fsutil;
 use crate::retry::Backoff;
-use crate::sls::{ClientOptions, LogGroup, ShardInfo, SlsClient, SlsEndpoint, hash_key_for};
+use crate::sls::client::EncodedGroup;
+use crate::sls::{ClientOptions, ShardInfo, SlsClient, SlsEndpoint, hash_key_for};
 use crate::source::SourceCheckpoint;
 use crate::telemetry::metrics::{self, Component, ErrorClass};
 
 use super::config::SlsTransportConfig;
 use super::error::SlsTransportError;
 use super::highwater::{last_position_before, seq_of};
-use super::wire;
+use super::wire::LogEncoder;
 
 const CAPTURE_CHECKPOINT_FILE: &str = "capture.json";
 const LOCK_FILE: &str = "capture.lock";
-/// Bytes a content costs in the protobuf besides its key and value.
-const CONTENT_OVERHEAD: usize = 6;
-/// Bytes a log costs besides its contents.
-const LOG_OVERHEAD: usize = 16;
 
 /// Builds the client of a configuration.
 pub fn client_of(config: &SlsTransportConfig) -> Result<SlsClient, SlsTransportError> {
@@ -196,9 +193,14 @@ impl SlsProducer {
                 .1
                 .clone();
             let (config, source) = (self.config.clone(), self.source.clone());
-            let groups =
-                tokio::task::spawn_blocking(move || encode_groups(&events, &config, &source));
             let client = self.client.clone();
+            let encoder = client.clone();
+            let groups = tokio::task::spawn_blocking(move || {
+                encode_groups(&events, &config, &source)
+                    .iter()
+                    .map(|(raw, logs)| encoder.encode_group(raw, *logs))
+                    .collect::<Vec<_>>()
+            });
             let logstore = self.config.logstore.clone();
             let shard_id = self.shards[index].info.shard_id;
             let shutdown = shutdown.clone();
@@ -226,14 +228,14 @@ async fn put_with_retry(
     logstore: &str,
     shard: u32,
     hash_key: &str,
-    group: &LogGroup,
+    group: &EncodedGroup,
     shutdown: &CancellationToken,
 ) -> Result<(), SlsTransportError> {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     loop {
-        match client.put_logs(logstore, Some(hash_key), group).await {
+        match client.put_encoded(logstore, Some(hash_key), group).await {
             Ok(()) => {
-                debug!(message = "PutLogs done.", shard, logs = group.logs.len());
+                debug!(message = "PutLogs done.", shard, logs = group.logs());
                 return Ok(());
             }
             Err(e) if e.is_retriable() && !shutdown.is_cancelled() => {
@@ -246,41 +248,49 @@ async fn put_with_retry(
     }
 }
 
-/// Splits one shard's events into LogGroups within the configured limits.
+/// Serializes `events` into LogGroup bodies of at most `max_group_logs` logs and about
+/// `max_group_bytes` bytes (a single larger log gets a group of its own), in order: each is
+/// `(serialized LogGroup, number of logs)`.
 pub fn encode_groups(
     events: &[ChangeEvent],
     config: &SlsTransportConfig,
     source: &str,
-) -> Vec<LogGroup> {
-    let new_group = || LogGroup {
-        topic: Some(config.topic.clone()),
-        source: Some(source.to_owned()),
-        ..LogGroup::default()
-    };
+) -> Vec<(Vec<u8>, usize)> {
+    let mut encoder = LogEncoder::default();
     let mut groups = Vec::new();
-    let mut group = new_group();
-    let mut bytes = 0usize;
+    let mut raw: Vec<u8> = Vec::with_capacity(config.max_group_bytes + (64 << 10));
+    let mut logs = 0usize;
+    let mut one = Vec::new();
+    let finish = |raw: &mut Vec<u8>, logs: usize, groups: &mut Vec<(Vec<u8>, usize)>| {
+        // Topic (3) and source (4) after the logs, where prost puts them.
+        put_string_field(raw, 3, &config.topic);
+        put_string_field(raw, 4, source);
+        groups.push((raw.clone(), logs));
+        raw.clear();
+    };
     for event in events {
-        let log = wire::encode_event(event, config.host.as_deref());
-        let size = LOG_OVERHEAD
-            + log
-                .contents
-                .iter()
-                .map(|c| c.key.len() + c.value.len() + CONTENT_OVERHEAD)
-                .sum::<usize>();
-        let full = group.logs.len() >= config.max_group_logs
-            || (!group.logs.is_empty() && bytes + size > config.max_group_bytes);
+        one.clear();
+        let size = encoder.encode(event, config.host.as_deref(), &mut one);
+        let full = logs >= config.max_group_logs
+            || (logs > 0 && raw.len() + size > config.max_group_bytes);
         if full {
-            groups.push(std::mem::replace(&mut group, new_group()));
-            bytes = 0;
+            finish(&mut raw, logs, &mut groups);
+            logs = 0;
         }
-        bytes += size;
-        group.logs.push(log);
+        raw.extend_from_slice(&one);
+        logs += 1;
     }
-    if !group.logs.is_empty() {
-        groups.push(group);
+    if logs > 0 {
+        finish(&mut raw, logs, &mut groups);
     }
     groups
+}
+
+/// Appends a length-delimited string field.
+fn put_string_field(out: &mut Vec<u8>, field: u32, value: &str) {
+    prost::encoding::encode_key(field, prost::encoding::WireType::LengthDelimited, out);
+    prost::encoding::encode_varint(value.len() as u64, out);
+    out.extend_from_slice(value.as_bytes());
 }
 
 /// Creates the state directory and takes its lock: one capture per state directory.

@@ -410,15 +410,19 @@ fn groups_stay_within_the_limits() {
     c.max_group_bytes = 20_000;
     let mut rng = fastrand::Rng::with_seed(7);
     let events: Vec<ChangeEvent> = (0..1000).map(|_| random_event(&mut rng)).collect();
-    let groups = encode_groups(&events, &c, "src");
+    let encoded = encode_groups(&events, &c, "src");
+    let mut groups = Vec::new();
+    for (raw, logs) in &encoded {
+        assert!(raw.len() <= 20_000 + 4096, "group of {} bytes", raw.len());
+        let g = crate::sls::proto::decode_log_group(raw).unwrap();
+        assert_eq!(g.logs.len(), *logs);
+        assert!(g.logs.len() <= 100);
+        assert_eq!(g.source.as_deref(), Some("src"));
+        assert_eq!(g.topic.as_deref(), Some(c.topic.as_str()));
+        groups.push(g);
+    }
     let logs: usize = groups.iter().map(|g| g.logs.len()).sum();
     assert_eq!(logs, events.len());
-    for g in &groups {
-        assert!(g.logs.len() <= 100);
-        let raw = crate::sls::proto::encode_log_group(g).len();
-        assert!(raw <= 20_000 + 4096, "group of {raw} bytes");
-        assert_eq!(g.source.as_deref(), Some("src"));
-    }
     // Order is kept across groups.
     let mut decoder = WireDecoder::new();
     let back: Vec<ChangeEvent> = groups

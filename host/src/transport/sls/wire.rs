@@ -29,8 +29,10 @@ use chrono::{DateTime, Datelike, Timelike};
 
 use crate::event::jsonl::{write_clock, write_date};
 
+use crate::event::codec::EventDecoder;
 use crate::event::{ChangeEvent, Column, EventPosition, Op, Value};
-use crate::sls::{Content, Log};
+use crate::sls::Log;
+use crate::sls::proto_view::LogView;
 
 /// The key holding the typed encoding of the event.
 pub const TYPED_KEY: &str = "_wproc_";
@@ -87,83 +89,161 @@ pub const fn event_name(op: Op) -> &'static str {
     }
 }
 
-fn content(key: &str, value: String) -> Content {
-    Content {
-        key: key.to_owned(),
-        value: value.into_bytes(),
-    }
-}
-
-/// Encodes one event as an SLS log (see the module docs). `host` becomes `_host_`.
+/// Encodes one event as an SLS log (see the module docs). `host` becomes `_host_`. The
+/// allocating form of [`LogEncoder::encode`], for tests and tools.
 pub fn encode_event(event: &ChangeEvent, host: Option<&str>) -> Log {
-    let columns = event.columns.len();
-    let mut contents = Vec::with_capacity(8 + columns * 2);
-    contents.push(content("_db_", event.db.to_string()));
-    if !event.table.is_empty() || event.op != Op::Ddl {
-        contents.push(content("_table_", event.table.to_string()));
-    }
-    contents.push(content("_event_", event_name(event.op).to_owned()));
-    let gtid = event.pos.gtid.as_deref().unwrap_or(CANAL_ZERO_GTID);
-    contents.push(content("_gtid_", gtid.to_owned()));
-    contents.push(content("_filename_", event.pos.file.to_string()));
-    contents.push(content("_offset_", event.pos.offset.to_string()));
-    if let Some(host) = host {
-        contents.push(content("_host_", host.to_owned()));
-    }
-    let shown = match event.op {
-        Op::Delete => event.before.as_deref(),
-        _ => event.after.as_deref(),
-    };
-    if let Some(image) = shown {
-        for (column, value) in event.columns.iter().zip(image) {
-            contents.push(content(&column.name, canal_text(column, value)));
+    let mut body = Vec::new();
+    LogEncoder::default().encode(event, host, &mut body);
+    // `body` is one length-delimited field 1 (a LogGroup with one log): decode that.
+    crate::sls::proto::decode_log_group(&body)
+        .ok()
+        .and_then(|mut g| g.logs.pop())
+        .unwrap_or_default()
+}
+
+/// Serializes events straight into a LogGroup body (protobuf field 1, one per log), without
+/// building `Log`/`Content` values: the capture hot path. Holds scratch buffers; reuse it.
+#[derive(Debug, Default)]
+pub struct LogEncoder {
+    log: Vec<u8>,
+    key: Vec<u8>,
+    value: Vec<u8>,
+    typed: Vec<u8>,
+}
+
+impl LogEncoder {
+    /// Appends the log of `event` to the LogGroup body `group`; returns the bytes appended.
+    pub fn encode(
+        &mut self,
+        event: &ChangeEvent,
+        host: Option<&str>,
+        group: &mut Vec<u8>,
+    ) -> usize {
+        let log = &mut self.log;
+        log.clear();
+        // time (1, varint), then contents (2), then time_ns (4, fixed32), as prost orders them.
+        let secs = u32::try_from(event.ts_ms / 1000).unwrap_or(u32::MAX);
+        log.push(0x08);
+        prost::encoding::encode_varint(u64::from(secs), log);
+        put_content(log, b"_db_", event.db.as_bytes());
+        if !event.table.is_empty() || event.op != Op::Ddl {
+            put_content(log, b"_table_", event.table.as_bytes());
         }
-    }
-    if event.op == Op::Update
-        && let Some(image) = event.before.as_deref()
-    {
-        for (column, value) in event.columns.iter().zip(image) {
-            let key = format!("{OLD_PREFIX}{}", column.name);
-            contents.push(content(&key, canal_text(column, value)));
+        put_content(log, b"_event_", event_name(event.op).as_bytes());
+        let gtid = event.pos.gtid.as_deref().unwrap_or(CANAL_ZERO_GTID);
+        put_content(log, b"_gtid_", gtid.as_bytes());
+        put_content(log, b"_filename_", event.pos.file.as_bytes());
+        put_content(
+            log,
+            b"_offset_",
+            itoa::Buffer::new().format(event.pos.offset).as_bytes(),
+        );
+        if let Some(host) = host {
+            put_content(log, b"_host_", host.as_bytes());
         }
-    }
-    if let Some(sql) = &event.sql {
-        contents.push(content("Query", sql.clone()));
-    }
-    contents.push(content(TYPED_KEY, typed_value(event)));
-    let secs = event.ts_ms / 1000;
-    Log {
-        time: u32::try_from(secs).unwrap_or(u32::MAX),
-        contents,
-        time_ns: Some(((event.ts_ms % 1000) * 1_000_000) as u32),
+        let shown = match event.op {
+            Op::Delete => event.before.as_deref(),
+            _ => event.after.as_deref(),
+        };
+        if let Some(image) = shown {
+            for (column, value) in event.columns.iter().zip(image) {
+                self.value.clear();
+                write_canal_text(column, value, &mut self.value);
+                put_content(log, column.name.as_bytes(), &self.value);
+            }
+        }
+        if event.op == Op::Update
+            && let Some(image) = event.before.as_deref()
+        {
+            for (column, value) in event.columns.iter().zip(image) {
+                self.key.clear();
+                self.key.extend_from_slice(OLD_PREFIX.as_bytes());
+                self.key.extend_from_slice(column.name.as_bytes());
+                self.value.clear();
+                write_canal_text(column, value, &mut self.value);
+                put_content(log, &self.key, &self.value);
+            }
+        }
+        if let Some(sql) = &event.sql {
+            put_content(log, b"Query", sql.as_bytes());
+        }
+        // `1:` + base64(postcard(event)). Serializing in-memory data into a Vec cannot fail
+        // for these types.
+        self.typed.clear();
+        let typed = postcard::to_extend(event, std::mem::take(&mut self.typed)).unwrap_or_default();
+        self.value.clear();
+        self.value.extend_from_slice(TYPED_PREFIX.as_bytes());
+        let at = self.value.len();
+        self.value
+            .resize(at + base64::encoded_len(typed.len(), true).unwrap_or(0), 0);
+        let written = BASE64
+            .encode_slice(&typed, &mut self.value[at..])
+            .unwrap_or(0);
+        self.value.truncate(at + written);
+        self.typed = typed;
+        put_content(log, TYPED_KEY.as_bytes(), &self.value);
+        log.push(0x25);
+        log.extend_from_slice(&(((event.ts_ms % 1000) * 1_000_000) as u32).to_le_bytes());
+
+        let before = group.len();
+        group.push(0x0a);
+        prost::encoding::encode_varint(log.len() as u64, group);
+        group.extend_from_slice(log);
+        group.len() - before
     }
 }
 
-/// `1:` + base64(postcard(event)).
-fn typed_value(event: &ChangeEvent) -> String {
-    // Serializing owned, in-memory data into a Vec cannot fail for these types.
-    let bytes = postcard::to_stdvec(event).unwrap_or_default();
-    let mut out = String::with_capacity(TYPED_PREFIX.len() + bytes.len().div_ceil(3) * 4);
-    out.push_str(TYPED_PREFIX);
-    BASE64.encode_string(&bytes, &mut out);
-    out
+/// Appends field 2 of a Log: a Content `{1: key, 2: value}`.
+fn put_content(log: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    use prost::encoding::{encode_varint, encoded_len_varint};
+    let inner = 2
+        + encoded_len_varint(key.len() as u64)
+        + key.len()
+        + encoded_len_varint(value.len() as u64)
+        + value.len();
+    log.push(0x12);
+    encode_varint(inner as u64, log);
+    log.push(0x0a);
+    encode_varint(key.len() as u64, log);
+    log.extend_from_slice(key);
+    log.push(0x12);
+    encode_varint(value.len() as u64, log);
+    log.extend_from_slice(value);
 }
 
 /// A value as service_canal prints it (see `docs/sls-wire-format.md` for the table).
 pub fn canal_text(column: &Column, value: &Value) -> String {
+    let mut out = Vec::new();
+    write_canal_text(column, value, &mut out);
+    // Every arm writes UTF-8 (text values are `String`s, bytes go through a lossy conversion).
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Appends [`canal_text`] of a value to `out`.
+pub fn write_canal_text(column: &Column, value: &Value, out: &mut Vec<u8>) {
     match value {
-        Value::Null => CANAL_NULL.to_owned(),
-        Value::Int(v) => v.to_string(),
-        Value::UInt(v) => v.to_string(),
-        Value::Float(v) => go_float(&format!("{v:e}")),
-        Value::Double(v) => go_float(&format!("{v:e}")),
-        Value::Decimal(s) | Value::Json(s) => s.clone(),
+        Value::Null => out.extend_from_slice(CANAL_NULL.as_bytes()),
+        Value::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        Value::UInt(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        Value::Float(v) => out.extend_from_slice(go_float(&format!("{v:e}")).as_bytes()),
+        Value::Double(v) => out.extend_from_slice(go_float(&format!("{v:e}")).as_bytes()),
+        Value::Decimal(s) | Value::Json(s) => out.extend_from_slice(s.as_bytes()),
         Value::String(s) if column.sql_type.starts_with("set") => {
-            format!("[{}]", s.split(',').collect::<Vec<_>>().join(" "))
+            out.push(b'[');
+            for (i, label) in s.split(',').enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(label.as_bytes());
+            }
+            out.push(b']');
         }
-        Value::String(s) => s.clone(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Date { year, month, day } => text(|out| write_date(out, *year, *month, *day)),
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(s) => out.extend_from_slice(s.as_bytes()),
+            Err(_) => out.extend_from_slice(String::from_utf8_lossy(b).as_bytes()),
+        },
+        Value::Date { year, month, day } => write_date(out, *year, *month, *day),
         Value::DateTime {
             year,
             month,
@@ -173,16 +253,16 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
             second,
             micros,
             fsp,
-        } => text(|out| {
+        } => {
             write_date(out, *year, *month, *day);
             out.push(b' ');
             write_clock(out, u32::from(*hour), *minute, *second, *micros, *fsp);
-        }),
+        }
         Value::Timestamp {
             seconds,
             micros,
             fsp,
-        } => text(|out| match DateTime::from_timestamp(*seconds, 0) {
+        } => match DateTime::from_timestamp(*seconds, 0) {
             Some(t) if *seconds != 0 || *micros != 0 => {
                 let year = u16::try_from(t.year().clamp(0, 9999)).unwrap_or(0);
                 write_date(out, year, t.month() as u8, t.day() as u8);
@@ -200,7 +280,7 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
                 out.extend_from_slice(b"0000-00-00 ");
                 write_clock(out, 0, 0, 0, 0, *fsp);
             }
-        }),
+        },
         Value::Time {
             negative,
             hours,
@@ -208,21 +288,14 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
             seconds,
             micros,
             fsp,
-        } => text(|out| {
+        } => {
             if *negative {
                 out.push(b'-');
             }
             write_clock(out, *hours, *minutes, *seconds, *micros, *fsp);
-        }),
-        Value::Year(y) => y.to_string(),
+        }
+        Value::Year(y) => out.extend_from_slice(itoa::Buffer::new().format(*y).as_bytes()),
     }
-}
-
-/// Text written by the JSON Lines digit writers (ASCII only).
-fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
-    let mut out = Vec::with_capacity(32);
-    write(&mut out);
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Go's `%v` of a float (`strconv.FormatFloat(v, 'g', -1, bits)`), from Rust's shortest
@@ -270,6 +343,10 @@ fn go_float(sci: &str) -> String {
 pub struct WireDecoder {
     /// `_filename_`, `_offset_` of the previous service_canal log, and its row index.
     previous: Option<(String, u64, u32)>,
+    /// Shares table metadata between typed events.
+    events: EventDecoder,
+    /// Scratch space for the base64-decoded typed value.
+    scratch: Vec<u8>,
 }
 
 impl WireDecoder {
@@ -281,9 +358,32 @@ impl WireDecoder {
     /// Decodes one log (see the module docs).
     pub fn decode(&mut self, log: &Log) -> Result<ChangeEvent, WireError> {
         if let Some(typed) = log.contents.iter().rev().find(|c| c.key == TYPED_KEY) {
-            return decode_typed(&typed.value);
+            return self.decode_typed(&typed.value);
         }
         self.decode_canal(log)
+    }
+
+    /// Decodes one log of a PullLogs body read in place; returns the event and whether it
+    /// carried the typed key (so its position is exact and comparable).
+    pub fn decode_view(&mut self, log: &LogView<'_>) -> Result<(ChangeEvent, bool), WireError> {
+        match log.get(TYPED_KEY.as_bytes()) {
+            Some(typed) => Ok((self.decode_typed(typed)?, true)),
+            None => Ok((self.decode_canal(&log.to_log())?, false)),
+        }
+    }
+
+    fn decode_typed(&mut self, value: &[u8]) -> Result<ChangeEvent, WireError> {
+        let err = |reason: String| WireError::Typed { reason };
+        let b64 = value
+            .strip_prefix(TYPED_PREFIX.as_bytes())
+            .ok_or_else(|| err(format!("does not start with {TYPED_PREFIX:?}")))?;
+        self.scratch.clear();
+        BASE64
+            .decode_vec(b64, &mut self.scratch)
+            .map_err(|e| err(format!("base64: {e}")))?;
+        self.events
+            .decode(&self.scratch)
+            .map_err(|e| err(format!("postcard: {e}")))
     }
 
     fn decode_canal(&mut self, log: &Log) -> Result<ChangeEvent, WireError> {
@@ -392,17 +492,6 @@ fn canal_value(bytes: &[u8]) -> Value {
     } else {
         Value::String(String::from_utf8_lossy(bytes).into_owned())
     }
-}
-
-fn decode_typed(value: &[u8]) -> Result<ChangeEvent, WireError> {
-    let err = |reason: String| WireError::Typed { reason };
-    let b64 = value
-        .strip_prefix(TYPED_PREFIX.as_bytes())
-        .ok_or_else(|| err(format!("does not start with {TYPED_PREFIX:?}")))?;
-    let bytes = BASE64
-        .decode(b64)
-        .map_err(|e| err(format!("base64: {e}")))?;
-    postcard::from_bytes(&bytes).map_err(|e| err(format!("postcard: {e}")))
 }
 
 /// Whether a decoded log carried the typed key (so its position is exact and comparable).
