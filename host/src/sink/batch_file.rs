@@ -170,7 +170,16 @@ pub fn encode_partitions(
                 dir
             }
         };
-        jsonl::write_event(partitions.entry(dir).or_default(), event);
+        let body = partitions.entry(dir).or_default();
+        let before = body.len();
+        jsonl::write_event(body, event);
+        if before == 0 {
+            // Reserve for the rest of the batch at this event's size, once: growing by
+            // doubling would copy the body and touch fresh pages again at every step (pages
+            // reserved but never written cost nothing).
+            let each = body.len() + body.len() / 8;
+            body.reserve(each.saturating_mul(batch.events.len() - i));
+        }
     }
     partitions
         .into_iter()

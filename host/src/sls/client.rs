@@ -87,6 +87,16 @@ impl PulledBody {
             .map_err(|e| self.bad(e.to_string()))
     }
 
+    /// [`PulledBody::decompress`] into a buffer reused between pulls; returns the body, a
+    /// prefix of `buf`.
+    pub fn decompress_into<'b>(&self, buf: &'b mut Vec<u8>) -> Result<&'b [u8], SlsError> {
+        if self.raw_size == 0 {
+            return Ok(&[]);
+        }
+        compress::decompress_into(self.compression, &self.body, self.raw_size, buf)
+            .map_err(|e| self.bad(e.to_string()))
+    }
+
     /// A [`SlsError::BadResponse`] about this reply.
     pub fn bad(&self, reason: String) -> SlsError {
         SlsError::BadResponse {

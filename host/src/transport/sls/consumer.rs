@@ -581,8 +581,22 @@ fn decode_pulled(
     shard: u32,
     cursor: &str,
 ) -> Result<Vec<(ChangeEvent, bool)>, Error> {
-    let raw = pulled.decompress().map_err(SlsTransportError::from)?;
-    let groups = scan_log_group_list(&raw)
+    let mut buf = std::mem::take(&mut decoder.pulled);
+    let result = decode_body(decoder, pulled, &mut buf, logstore, shard, cursor);
+    decoder.pulled = buf;
+    result
+}
+
+fn decode_body(
+    decoder: &mut WireDecoder,
+    pulled: &PulledBody,
+    buf: &mut Vec<u8>,
+    logstore: &str,
+    shard: u32,
+    cursor: &str,
+) -> Result<Vec<(ChangeEvent, bool)>, Error> {
+    let raw = pulled.decompress_into(buf).map_err(SlsTransportError::from)?;
+    let groups = scan_log_group_list(raw)
         .map_err(|e| SlsTransportError::from(pulled.bad(e.to_string())))?;
     let mut out = Vec::with_capacity(groups.iter().map(|g| g.logs.len()).sum());
     for (index, log) in groups.iter().flat_map(|g| &g.logs).enumerate() {

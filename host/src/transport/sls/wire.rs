@@ -347,6 +347,8 @@ pub struct WireDecoder {
     events: EventDecoder,
     /// Scratch space for the base64-decoded typed value.
     scratch: Vec<u8>,
+    /// Buffer of the decompressed PullLogs body, reused between pulls by the consumer.
+    pub(crate) pulled: Vec<u8>,
 }
 
 impl WireDecoder {
