@@ -208,7 +208,11 @@ mod tests {
 
     fn event(table: &str, row: u32, types: [&str; 2]) -> ChangeEvent {
         ChangeEvent {
-            op: if row.is_multiple_of(3) { Op::Update } else { Op::Insert },
+            op: if row.is_multiple_of(3) {
+                Op::Update
+            } else {
+                Op::Insert
+            },
             db: "shop".into(),
             table: table.into(),
             ts_ms: 1_700_000_000_000 + u64::from(row),
@@ -216,7 +220,9 @@ mod tests {
                 file: "binlog.000007".into(),
                 offset: 4 + u64::from(row) * 100,
                 row,
-                gtid: row.is_multiple_of(2).then(|| Arc::from(format!("0-1-{}", row / 4).as_str())),
+                gtid: row
+                    .is_multiple_of(2)
+                    .then(|| Arc::from(format!("0-1-{}", row / 4).as_str())),
             },
             columns: vec![
                 Column {

@@ -184,7 +184,10 @@ mod tests {
         let mut buf = vec![7u8; raw.len() * 2];
         for c in [Compression::Lz4, Compression::Zstd, Compression::None] {
             let body = compress(c, &raw[..100]);
-            assert_eq!(decompress_into(c, &body, 100, &mut buf).unwrap(), &raw[..100]);
+            assert_eq!(
+                decompress_into(c, &body, 100, &mut buf).unwrap(),
+                &raw[..100]
+            );
         }
         assert!(decompress(Compression::Lz4, b"", MAX_RAW_SIZE + 1).is_err());
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{InvalidField, Secret};
+use crate::config::{CredentialFields, InvalidField, Secret, alibaba_credentials_from};
 use crate::sls::{Compression, Credentials, CursorFrom, SlsEndpoint};
 
 use super::error::SlsTransportError;
@@ -21,12 +21,6 @@ const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(20);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_FETCH_COUNT: u32 = 100;
 const DEFAULT_MAX_IN_FLIGHT: usize = 2;
-/// Environment variables read when the file sets no key (Alibaba Cloud's standard names).
-pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
-/// See [`ENV_ACCESS_KEY_ID`].
-pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
-/// See [`ENV_ACCESS_KEY_ID`].
-pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 
 /// `[transport.sls]`: Alibaba Cloud Log Service as the transport.
 #[derive(Clone, Debug, Deserialize)]
@@ -268,31 +262,26 @@ impl SlsTransportConfig {
         Ok(())
     }
 
-    /// The credentials: from the file, else from the `ALIBABA_CLOUD_*` environment variables.
+    /// The credentials, resolved as every Alibaba Cloud section resolves them
+    /// ([`crate::config::alibaba_credentials`]): from the file, else from the
+    /// `ALIBABA_CLOUD_*` environment variables. `env` reads a variable.
     pub fn credentials(
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Credentials, SlsTransportError> {
-        if let (Some(id), Some(secret)) = (&self.access_key_id, &self.access_key_secret) {
-            return Ok(Credentials {
-                access_key_id: id.clone(),
-                access_key_secret: secret.clone(),
-                security_token: self.security_token.clone(),
-            });
-        }
-        match (env(ENV_ACCESS_KEY_ID), env(ENV_ACCESS_KEY_SECRET)) {
-            (Some(id), Some(secret)) if !id.is_empty() => Ok(Credentials {
-                access_key_id: id,
-                access_key_secret: Secret::new(secret),
-                security_token: self
-                    .security_token
-                    .clone()
-                    .or_else(|| env(ENV_SECURITY_TOKEN).map(Secret::new)),
-            }),
-            _ => Err(SlsTransportError::Config(format!(
-                "no SLS credentials: set access_key_id and access_key_secret in [transport.sls] or the environment variables {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET}"
-            ))),
-        }
+        let id = self.access_key_id.as_deref().map(Secret::new);
+        let fields = CredentialFields {
+            access_key_id: id.as_ref(),
+            access_key_secret: self.access_key_secret.as_ref(),
+            security_token: self.security_token.as_ref(),
+        };
+        let resolved = alibaba_credentials_from("transport.sls", fields, env)
+            .map_err(|e| SlsTransportError::Config(format!("{}: {}", e.field, e.message)))?;
+        Ok(Credentials {
+            access_key_id: resolved.access_key_id.expose().to_owned(),
+            access_key_secret: resolved.access_key_secret,
+            security_token: resolved.security_token,
+        })
     }
 
     /// The LogGroup source: configured, else the host name.

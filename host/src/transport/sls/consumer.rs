@@ -595,9 +595,11 @@ fn decode_body(
     shard: u32,
     cursor: &str,
 ) -> Result<Vec<(ChangeEvent, bool)>, Error> {
-    let raw = pulled.decompress_into(buf).map_err(SlsTransportError::from)?;
-    let groups = scan_log_group_list(raw)
-        .map_err(|e| SlsTransportError::from(pulled.bad(e.to_string())))?;
+    let raw = pulled
+        .decompress_into(buf)
+        .map_err(SlsTransportError::from)?;
+    let groups =
+        scan_log_group_list(raw).map_err(|e| SlsTransportError::from(pulled.bad(e.to_string())))?;
     let mut out = Vec::with_capacity(groups.iter().map(|g| g.logs.len()).sum());
     for (index, log) in groups.iter().flat_map(|g| &g.logs).enumerate() {
         let decoded = decoder
