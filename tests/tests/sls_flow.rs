@@ -394,57 +394,58 @@ fn tokio_util_token() -> tokio_util::sync::CancellationToken {
 }
 
 /// Single-row statements on four tables while capture is SIGKILLed and restarted.
-#[test]
-fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
-    let _one = one_mariadb();
-    let db = MariaDb::start().unwrap();
-    let rt = runtime();
-    let pool = db.pool();
-    let tables = ["t0", "t1", "t2", "t3"];
-    for t in tables {
+const LOAD_TABLES: [&str; 4] = ["t0", "t1", "t2", "t3"];
+
+/// Creates the load tables.
+fn create_load_tables(rt: &tokio::runtime::Runtime, pool: &mysql_async::Pool) {
+    for t in LOAD_TABLES {
         rt.block_on(exec(
-            &pool,
+            pool,
             &[&format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT)")],
         ));
     }
-    let flow = Flow::new(4);
-    flow.capture_config(&db, 5203);
-    flow.run_config("a");
-    let mut capture = flow.spawn("capture", "capture");
-    let run = flow.spawn("run", "run-a");
-    let mut rng = Lcg::new(42);
-    let mut changes = 0u64;
-    let mut ids = [0i64; 4];
-    for round in 0..6 {
-        rt.block_on(async {
-            let mut conn = pool.get_conn().await.unwrap();
-            for _ in 0..300 {
-                let t = rng.next(4) as usize;
-                if ids[t] == 0 || rng.next(3) > 0 {
-                    ids[t] += 1;
-                    conn.query_drop(format!("INSERT INTO {} VALUES ({}, 0)", tables[t], ids[t]))
-                        .await
-                        .unwrap();
-                } else {
-                    let id = 1 + rng.next(ids[t] as u64) as i64;
-                    conn.query_drop(format!(
-                        "UPDATE {} SET v = v + 1 WHERE id = {id}",
-                        tables[t]
-                    ))
+}
+
+/// `n` random inserts and updates over the load tables, one autocommit statement each.
+fn random_changes(
+    rt: &tokio::runtime::Runtime,
+    pool: &mysql_async::Pool,
+    rng: &mut Lcg,
+    ids: &mut [i64; 4],
+    n: u64,
+) {
+    rt.block_on(async {
+        let mut conn = pool.get_conn().await.unwrap();
+        for _ in 0..n {
+            let t = rng.next(4) as usize;
+            let table = LOAD_TABLES[t];
+            if ids[t] == 0 || rng.next(3) > 0 {
+                ids[t] += 1;
+                conn.query_drop(format!("INSERT INTO {table} VALUES ({}, 0)", ids[t]))
                     .await
                     .unwrap();
-                }
-                changes += 1;
+            } else {
+                let id = 1 + rng.next(ids[t] as u64) as i64;
+                conn.query_drop(format!("UPDATE {table} SET v = v + 1 WHERE id = {id}"))
+                    .await
+                    .unwrap();
             }
-        });
-        if round % 2 == 1 {
-            std::thread::sleep(Duration::from_millis(rng.next(400)));
-            kill(&mut capture);
-            capture = flow.spawn("capture", "capture");
         }
-    }
+    });
+}
+
+/// Waits until `changes` row events are in the files, stops both processes, and checks that
+/// every change landed exactly once and that the rows rebuilt from the files equal the
+/// server's tables.
+fn assert_exactly_once(
+    flow: &Flow,
+    rt: &tokio::runtime::Runtime,
+    pool: &mysql_async::Pool,
+    changes: u64,
+    processes: [Child; 2],
+) {
     let count = || {
-        tables
+        LOAD_TABLES
             .iter()
             .map(|t| {
                 row_events(&flow.out(), t)
@@ -455,10 +456,11 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
     };
     let landed = wait_until(Duration::from_secs(90), || count() >= changes);
     std::thread::sleep(Duration::from_millis(1000));
-    stop(capture);
-    stop(run);
+    for p in processes {
+        stop(p);
+    }
     let mut all = Vec::new();
-    for t in tables {
+    for t in LOAD_TABLES {
         all.extend(row_events(&flow.out(), t).unwrap());
     }
     let positions: BTreeSet<_> = all.iter().map(position_key).collect();
@@ -470,13 +472,12 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
         flow.log("capture"),
         flow.log("run-a")
     );
-    // The rows rebuilt from the output equal the server's tables.
     all.sort_by_key(position_key);
     let state = rebuild_state(&all);
     let server_rows: u64 = rt.block_on(async {
         let mut conn = pool.get_conn().await.unwrap();
         let mut n = 0u64;
-        for t in tables {
+        for t in LOAD_TABLES {
             let rows: Vec<(i64, i64)> = conn.query(format!("SELECT id, v FROM {t}")).await.unwrap();
             for (id, v) in rows {
                 let got = &state[&(t.to_owned(), id)];
@@ -487,6 +488,88 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
         n
     });
     assert_eq!(server_rows, state.len() as u64);
+}
+
+#[test]
+fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
+    let _one = one_mariadb();
+    let db = MariaDb::start().unwrap();
+    let rt = runtime();
+    let pool = db.pool();
+    create_load_tables(&rt, &pool);
+    let flow = Flow::new(4);
+    flow.capture_config(&db, 5203);
+    flow.run_config("a");
+    let mut capture = flow.spawn("capture", "capture");
+    let run = flow.spawn("run", "run-a");
+    let mut rng = Lcg::new(42);
+    let mut ids = [0i64; 4];
+    let mut changes = 0u64;
+    for round in 0..6 {
+        random_changes(&rt, &pool, &mut rng, &mut ids, 300);
+        changes += 300;
+        if round % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(rng.next(400)));
+            kill(&mut capture);
+            capture = flow.spawn("capture", "capture");
+        }
+    }
+    assert_exactly_once(&flow, &rt, &pool, changes, [capture, run]);
+}
+
+/// The SLS server answers bursts of 503 ServerBusy and 403 ShardWriteQuotaExceed, loses the
+/// answers of PutLogs it performed (the producer retries a group the logstore already holds),
+/// fails and stalls PullLogs and heartbeats, all under a steady load: both processes recover by
+/// themselves and every change lands exactly once.
+#[test]
+fn sls_fault_bursts_lose_and_duplicate_nothing() {
+    let _one = one_mariadb();
+    let db = MariaDb::start().unwrap();
+    let rt = runtime();
+    let pool = db.pool();
+    create_load_tables(&rt, &pool);
+    let flow = Flow::new(4);
+    flow.capture_config(&db, 5204);
+    flow.run_config("a");
+    let capture = flow.spawn("capture", "capture");
+    let run = flow.spawn("run", "run-a");
+    let put = r#""method": "POST", "path": "/shards/route""#;
+    let pull = r#""method": "GET", "path": "/shards/", "query": "type=logs""#;
+    let faults = [
+        format!(r#"{{{put}, "status": 503, "count": 6}}"#),
+        format!(r#"{{{put}, "status": 403, "count": 6}}"#),
+        format!(r#"{{{put}, "status": 503, "phase": "after", "count": 3}}"#),
+        format!(r#"{{{pull}, "status": 503, "count": 6}}"#),
+        format!(r#"{{{pull}, "delay": "2500ms", "count": 2}}"#),
+        r#"{"query": "type=heartbeat", "delay": "1500ms", "count": 2}"#.to_owned(),
+        format!(r#"{{{put}, "delay": "1500ms", "status": 500, "count": 2}}"#),
+    ];
+    let mut rng = Lcg::new(7);
+    let mut ids = [0i64; 4];
+    let mut changes = 0u64;
+    for fault in &faults {
+        random_changes(&rt, &pool, &mut rng, &mut ids, 150);
+        changes += 150;
+        flow.server.add_fault(fault).unwrap();
+        random_changes(&rt, &pool, &mut rng, &mut ids, 150);
+        changes += 150;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_exactly_once(&flow, &rt, &pool, changes, [capture, run]);
+    // The faults did hit: both processes logged the retries.
+    let (capture_log, run_log) = (flow.log("capture"), flow.log("run-a"));
+    let whole =
+        |name: &str| std::fs::read_to_string(flow.path().join(format!("{name}.log"))).unwrap();
+    for (log, code) in [
+        (whole("capture"), "ServerBusy"),
+        (whole("capture"), "ShardWriteQuotaExceed"),
+        (whole("run-a"), "ServerBusy"),
+    ] {
+        assert!(
+            log.contains(code),
+            "no {code} retry logged:\n{capture_log}\n{run_log}"
+        );
+    }
 }
 
 /// A logstore filled the way ilogtail's service_canal fills it (hand-made logs, random key
