@@ -18,6 +18,10 @@ use anyhow::{Context, Result};
 use wproc::event::{ChangeEvent, Column, EventPosition, Op, Value, jsonl};
 use wproc::sink::{Compression, HdfsSinkConfig, OutputBatch, Sink, SinkConfig};
 
+/// The allocator of the `wproc` binary, so that the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn columns() -> Arc<[Column]> {
     [
         ("id", "bigint(20)"),

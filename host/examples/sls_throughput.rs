@@ -16,6 +16,10 @@ use wproc::sls::{
     ClientOptions, Content, Credentials, CursorFrom, Log, LogGroup, SlsClient, SlsEndpoint,
 };
 
+/// The allocator of the `wproc` binary, so that the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SHARDS: u32 = 4;
 
 fn group(shard: u32, g: usize, rows: usize) -> LogGroup {
