@@ -82,6 +82,11 @@ How each figure is taken:
 - **latency**: \`bench/py/latency.py\` inserts at a steady rate (multi-row INSERTs every 10 ms, each
   row's \`committed_at\` = the server's \`NOW(6)\`) while polling the output directory every 20 ms;
   a row's latency is when its closed file was first seen minus its \`committed_at\`.
+- **wasm**: the filter and passthrough guests of \`guest-examples/\` under \`wproc transform test
+  --no-output\` (time inside the transform only: lending the batch, the call, applying the output)
+  on generated ten-column events in batches of 1,000; then \`wproc run\` end to end (as
+  **embedded**, \`max_wait = "200ms"\`) with and without \`--transform passthrough.wasm\`, the two
+  interleaved in ABBA order on the same binlog; the ratio is passthrough over no-transform rows/s.
 MD
   say "wrote $OUT"
 fi
