@@ -23,6 +23,8 @@ use super::highwater::{last_position_before, seq_of};
 use super::wire::LogEncoder;
 
 const CAPTURE_CHECKPOINT_FILE: &str = "capture.json";
+/// Encoded groups waiting for their PutLogs, per shard.
+const ENCODED_AHEAD: usize = 2;
 const LOCK_FILE: &str = "capture.lock";
 
 /// Builds the client of a configuration.
@@ -195,22 +197,25 @@ impl SlsProducer {
             let (config, source) = (self.config.clone(), self.source.clone());
             let client = self.client.clone();
             let encoder = client.clone();
-            let groups = tokio::task::spawn_blocking(move || {
-                encode_groups(&events, &config, &source)
-                    .iter()
-                    .map(|(raw, logs)| encoder.encode_group(raw, *logs))
-                    .collect::<Vec<_>>()
+            // Groups are sent as they are encoded: encoding the next group overlaps the
+            // PutLogs of the previous one (the shard's order is the channel's order).
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<EncodedGroup>(ENCODED_AHEAD);
+            let encoding = tokio::task::spawn_blocking(move || {
+                encode_groups_with(&events, &config, &source, |raw, logs| {
+                    // A closed channel means the sender failed: stop encoding.
+                    tx.blocking_send(encoder.encode_group(raw, logs)).is_ok()
+                });
             });
             let logstore = self.config.logstore.clone();
             let shard_id = self.shards[index].info.shard_id;
             let shutdown = shutdown.clone();
             sends.push(async move {
-                let groups = groups.await.map_err(|e| {
+                while let Some(group) = rx.recv().await {
+                    put_with_retry(&client, &logstore, shard_id, &key, &group, &shutdown).await?;
+                }
+                encoding.await.map_err(|e| {
                     SlsTransportError::Config(format!("LogGroup encoding task failed: {e}"))
                 })?;
-                for group in &groups {
-                    put_with_retry(&client, &logstore, shard_id, &key, group, &shutdown).await?;
-                }
                 Ok::<_, SlsTransportError>((index, last))
             });
         }
@@ -256,17 +261,33 @@ pub fn encode_groups(
     config: &SlsTransportConfig,
     source: &str,
 ) -> Vec<(Vec<u8>, usize)> {
-    let mut encoder = LogEncoder::default();
     let mut groups = Vec::new();
+    encode_groups_with(events, config, source, |raw, logs| {
+        groups.push((raw.to_vec(), logs));
+        true
+    });
+    groups
+}
+
+/// [`encode_groups`], handing each group to `emit` as soon as it is complete; stops early
+/// when `emit` returns false.
+fn encode_groups_with(
+    events: &[ChangeEvent],
+    config: &SlsTransportConfig,
+    source: &str,
+    mut emit: impl FnMut(&[u8], usize) -> bool,
+) {
+    let mut encoder = LogEncoder::default();
     let mut raw: Vec<u8> = Vec::with_capacity(config.max_group_bytes + (64 << 10));
     let mut logs = 0usize;
     let mut one = Vec::new();
-    let finish = |raw: &mut Vec<u8>, logs: usize, groups: &mut Vec<(Vec<u8>, usize)>| {
+    let mut finish = |raw: &mut Vec<u8>, logs: usize| {
         // Topic (3) and source (4) after the logs, where prost puts them.
         put_string_field(raw, 3, &config.topic);
         put_string_field(raw, 4, source);
-        groups.push((raw.clone(), logs));
+        let go_on = emit(raw, logs);
         raw.clear();
+        go_on
     };
     for event in events {
         one.clear();
@@ -274,16 +295,17 @@ pub fn encode_groups(
         let full = logs >= config.max_group_logs
             || (logs > 0 && raw.len() + size > config.max_group_bytes);
         if full {
-            finish(&mut raw, logs, &mut groups);
+            if !finish(&mut raw, logs) {
+                return;
+            }
             logs = 0;
         }
         raw.extend_from_slice(&one);
         logs += 1;
     }
     if logs > 0 {
-        finish(&mut raw, logs, &mut groups);
+        finish(&mut raw, logs);
     }
-    groups
 }
 
 /// Appends a length-delimited string field.
