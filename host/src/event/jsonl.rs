@@ -478,4 +478,54 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["after"]["name"], "x");
     }
+
+    #[test]
+    fn absent_columns_have_no_key() {
+        let columns: Arc<[Column]> = ["id", "doc", "n"]
+            .into_iter()
+            .map(|name| Column {
+                name: name.into(),
+                sql_type: "int".into(),
+            })
+            .collect();
+        let event = ChangeEvent {
+            op: Op::Update,
+            db: "shop".into(),
+            table: "t".into(),
+            ts_ms: 1000,
+            pos: EventPosition {
+                file: "b.000001".into(),
+                offset: 42,
+                row: 0,
+                gtid: None,
+            },
+            columns,
+            // The first column absent (no leading comma), a middle one absent, all absent.
+            before: Some(vec![Value::Int(1), Value::Absent, Value::Null]),
+            after: Some(vec![
+                Value::Absent,
+                Value::Json("[1]".into()),
+                Value::Int(2),
+            ]),
+            sql: None,
+        };
+        let line = to_line(&event);
+        assert!(
+            line.ends_with(r#""before":{"id":1,"n":null},"after":{"doc":[1],"n":2}}"#),
+            "{line}"
+        );
+        let all_absent = ChangeEvent {
+            after: Some(vec![Value::Absent; 3]),
+            ..event
+        };
+        assert!(to_line(&all_absent).ends_with(r#""after":{}}"#));
+        // The reader takes the line back; a key missing from one image reads as null there.
+        let back = crate::event::jsonl_read::read_event(&line).unwrap();
+        let names: Vec<&str> = back.columns.iter().map(|c| &*c.name).collect();
+        assert_eq!(names, ["doc", "n", "id"]);
+        assert_eq!(
+            back.before.unwrap(),
+            [Value::Null, Value::Null, Value::Int(1)]
+        );
+    }
 }
