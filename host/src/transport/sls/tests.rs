@@ -185,7 +185,8 @@ fn canal_keys_skip_absent_columns() {
         after: None,
         ..event
     };
-    let names: Vec<&str> = encode_event(&delete, None)
+    let log = encode_event(&delete, None);
+    let names: Vec<&str> = log
         .contents
         .iter()
         .map(|c| c.key.as_str())
