@@ -235,8 +235,8 @@ impl<'b> EventRef<'b> {
         self.column_index(name).is_some()
     }
 
-    /// A value by column name: `None` if the column or the image is missing,
-    /// `Some(Value::Null)` for SQL NULL.
+    /// A value by column name: `None` if the column or the image is missing, or the image does
+    /// not log the column (`binlog_row_image=MINIMAL`); `Some(Value::Null)` for SQL NULL.
     pub fn value(&self, image: Image, name: &str) -> Option<Value> {
         match &self.batch.source {
             #[cfg(target_arch = "wasm32")]
@@ -247,7 +247,8 @@ impl<'b> EventRef<'b> {
         }
     }
 
-    /// A value by column index: `None` if the image is missing or the column is out of range.
+    /// A value by column index: `None` if the image is missing, the column is out of range, or
+    /// the image does not log the column (`binlog_row_image=MINIMAL`).
     pub fn value_at(&self, image: Image, column: usize) -> Option<Value> {
         match &self.batch.source {
             #[cfg(target_arch = "wasm32")]

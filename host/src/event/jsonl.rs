@@ -24,6 +24,11 @@
 //! | JSON | the JSON value itself, nested |
 //! | NULL | `null` |
 //!
+//! A column absent from a row image ([`Value::Absent`]: `binlog_row_image=MINIMAL` or `NOBLOB`,
+//! an update whose two images log different columns) has no key in that image's object; a
+//! present key with `null` is SQL NULL. A MySQL partial JSON update whose before image lacks
+//! the JSON column carries the change as a string expression (see `docs/jsonl-format.md`).
+//!
 //! Binary values are wrapped in an object so that no string is ever ambiguous between text and
 //! base64; a JSON column whose value is exactly `{"base64": …}` can only be told apart with the
 //! column's type, which the SLS wire format and the transform API carry.
@@ -133,9 +138,21 @@ fn write_image(out: &mut Vec<u8>, columns: &Arc<[Column]>, image: Option<&[Value
         };
         out.push(b'{');
         let mut start = 0;
+        let mut first = true;
         for (end, value) in keys.ends.iter().zip(values) {
-            out.extend_from_slice(&keys.bytes[start..*end]);
+            let key = &keys.bytes[start..*end];
             start = *end;
+            // A column absent from the image (binlog_row_image=MINIMAL) has no key at all.
+            if value.is_absent() {
+                continue;
+            }
+            // Every key but the table's first starts with the separating comma.
+            let key = match key.first() {
+                Some(b',') if first => &key[1..],
+                _ => key,
+            };
+            first = false;
+            out.extend_from_slice(key);
             write_value(out, value);
         }
         out.push(b'}');
@@ -218,6 +235,8 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Year(y) => write_u64(out, u64::from(*y)),
         Value::Json(text) => out.extend_from_slice(text.as_bytes()),
+        // Image writers skip absent columns; a lone absent value is written as null.
+        Value::Absent => out.extend_from_slice(b"null"),
     }
 }
 
@@ -458,5 +477,55 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["after"]["name"], "x");
+    }
+
+    #[test]
+    fn absent_columns_have_no_key() {
+        let columns: Arc<[Column]> = ["id", "doc", "n"]
+            .into_iter()
+            .map(|name| Column {
+                name: name.into(),
+                sql_type: "int".into(),
+            })
+            .collect();
+        let event = ChangeEvent {
+            op: Op::Update,
+            db: "shop".into(),
+            table: "t".into(),
+            ts_ms: 1000,
+            pos: EventPosition {
+                file: "b.000001".into(),
+                offset: 42,
+                row: 0,
+                gtid: None,
+            },
+            columns,
+            // The first column absent (no leading comma), a middle one absent, all absent.
+            before: Some(vec![Value::Int(1), Value::Absent, Value::Null]),
+            after: Some(vec![
+                Value::Absent,
+                Value::Json("[1]".into()),
+                Value::Int(2),
+            ]),
+            sql: None,
+        };
+        let line = to_line(&event);
+        assert!(
+            line.ends_with(r#""before":{"id":1,"n":null},"after":{"doc":[1],"n":2}}"#),
+            "{line}"
+        );
+        let all_absent = ChangeEvent {
+            after: Some(vec![Value::Absent; 3]),
+            ..event
+        };
+        assert!(to_line(&all_absent).ends_with(r#""after":{}}"#));
+        // The reader takes the line back; a key missing from one image reads as null there.
+        let back = crate::event::jsonl_read::read_event(&line).unwrap();
+        let names: Vec<&str> = back.columns.iter().map(|c| &*c.name).collect();
+        assert_eq!(names, ["doc", "n", "id"]);
+        assert_eq!(
+            back.before.unwrap(),
+            [Value::Null, Value::Null, Value::Int(1)]
+        );
     }
 }

@@ -79,12 +79,23 @@ pub enum Value {
     Year(u16),
     /// JSON, as JSON text.
     Json(String),
+    /// The column is not in this row image (`binlog_row_image=MINIMAL` or `NOBLOB`): an update
+    /// whose before and after images log different columns carries the union of both, and
+    /// each image holds `Absent` for the columns it did not log. Not SQL NULL: the value is
+    /// unknown, not empty. Kept last so that the serialized form of the other variants (their
+    /// index) never changes.
+    Absent,
 }
 
 impl Value {
     /// Whether this is SQL NULL.
     pub const fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// Whether the column is absent from the row image (see [`Value::Absent`]).
+    pub const fn is_absent(&self) -> bool {
+        matches!(self, Value::Absent)
     }
 
     /// A SQL type name for the value's kind, for columns whose binlog type is unknown (made by
@@ -105,6 +116,7 @@ impl Value {
             Value::Time { .. } => "time",
             Value::Year(_) => "year",
             Value::Json(_) => "json",
+            Value::Absent => "absent",
         }
     }
 }

@@ -48,8 +48,11 @@ pub(crate) fn image_row_mut(e: &mut ChangeEvent, image: wit::Image) -> Option<&m
     }
 }
 
+/// A value for the guest. [`Value::Absent`] has no WIT case: `value`/`value-at` return `none`
+/// for it (see `host.rs`); in whole rows (`row`, `get`) it becomes `null`.
 pub(crate) fn value_to_wit(v: &Value) -> wit::Value {
     match v {
+        Value::Absent => wit::Value::Null,
         Value::Null => wit::Value::Null,
         Value::Int(x) => wit::Value::Int(*x),
         Value::UInt(x) => wit::Value::Uint(*x),

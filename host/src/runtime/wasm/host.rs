@@ -208,8 +208,11 @@ impl HostBatch for HostState {
         let Some(col) = e.columns.iter().position(|c| *c.name == *name) else {
             return Ok(None);
         };
+        // A column absent from the image (binlog_row_image=MINIMAL) is `none`, like a missing
+        // column: the WIT value variant has no case for it.
         Ok(image_row(e, image)
             .and_then(|row| row.get(col))
+            .filter(|v| !v.is_absent())
             .map(value_to_wit))
     }
 
@@ -225,6 +228,7 @@ impl HostBatch for HostState {
             return Ok(None);
         };
         match row.get(column as usize) {
+            Some(v) if v.is_absent() => Ok(None),
             Some(v) => Ok(Some(value_to_wit(v))),
             None => wasmtime::bail!(
                 "column index {column} out of range (event {index} has {} columns)",

@@ -484,39 +484,45 @@ impl EventDecoder {
         if !table.captured || !self.filter.op(op) {
             return Ok(());
         }
-        let mut table = table.clone();
+        let table = table.clone();
         let count = table.plans.len();
-        let mut before_present = input.before.unwrap_or_default();
-        let mut after_present = input.after.unwrap_or_default();
-        before_present.truncate(count);
-        after_present.truncate(count);
-        let full = |bits: &[bool]| bits.is_empty() || bits.iter().all(|b| *b);
-        if !full(&before_present) || !full(&after_present) {
-            // A partial row image (MINIMAL/NOBLOB): the event carries the logged columns only.
-            // An update whose two images log different columns cannot share one column list.
-            let present = match (before_present.is_empty(), after_present.is_empty()) {
-                (true, _) => after_present.clone(),
-                (_, true) => before_present.clone(),
-                _ if before_present == after_present => before_present.clone(),
-                _ => {
-                    return Err(MysqlError::Decode {
-                        what: "rows event",
-                        position: self.position(start),
-                        table: format!(" in {}.{}", table.db, table.table),
-                        message: "the update's before and after images log different columns \
-                                  (binlog_row_image=MINIMAL); wproc needs binlog_row_image=FULL \
-                                  for such updates"
-                            .into(),
-                    });
-                }
+        // One flag per column; a missing bitmap (no such image) or short one counts as logged.
+        let image_bits = |bits: Option<Vec<bool>>| {
+            let mut bits = bits.unwrap_or_default();
+            bits.resize(count, true);
+            bits
+        };
+        let before_present = image_bits(input.before);
+        let after_present = image_bits(input.after);
+        // A partial row image (binlog_row_image=MINIMAL/NOBLOB) logs some columns only. The
+        // event shows the columns its images log: the union of both for an update, each image
+        // holding Value::Absent for the columns it lacks (none when both log the same ones).
+        let shown: Vec<bool> = match op {
+            Op::Insert => after_present.clone(),
+            Op::Delete => before_present.clone(),
+            _ => before_present
+                .iter()
+                .zip(&after_present)
+                .map(|(b, a)| *b || *a)
+                .collect(),
+        };
+        let shown_table = if shown.iter().all(|s| *s) {
+            None
+        } else {
+            Some(Arc::new(table.subset(&shown)))
+        };
+        let out_table = shown_table.as_ref().unwrap_or(&table);
+        let show = |values: Vec<Value>| {
+            let values = match &shown_table {
+                None => values,
+                Some(_) => values
+                    .into_iter()
+                    .zip(&shown)
+                    .filter_map(|(v, s)| s.then_some(v))
+                    .collect(),
             };
-            table = Arc::new(table.subset(&present));
-            for bits in [&mut before_present, &mut after_present] {
-                if !bits.is_empty() {
-                    *bits = vec![true; table.plans.len()];
-                }
-            }
-        }
+            project(out_table, values)
+        };
         let mut reader = RowReader::new(input.data);
         let first_row = self.payload.map_or(0, |p| p.next_row);
         let mut row: u32 = first_row;
@@ -560,9 +566,9 @@ impl EventDecoder {
                     row,
                     gtid: self.gtid.clone(),
                 },
-                columns: table.columns.clone(),
-                before: before.map(|values| project(&table, values)),
-                after: after.map(|values| project(&table, values)),
+                columns: out_table.columns.clone(),
+                before: before.map(&show),
+                after: after.map(&show),
                 sql: None,
             });
             row += 1;

@@ -5,6 +5,10 @@
 //! (`$.a."b c"[2]`: only member and array-index legs occur), and, except for REMOVE, a
 //! length-encoded binary JSON value. They are applied in order to the before value, so the
 //! change event always carries the whole document, as for a full update.
+//!
+//! With `binlog_row_image=MINIMAL` the before image usually lacks the JSON column, so there is
+//! nothing to apply the diffs to. [`expression`] then writes the change as the MySQL expression
+//! `mysqlbinlog -v` prints for it, e.g. `JSON_REPLACE(@2, '$.age', 26)`.
 
 use mysql_common::binlog::jsonb;
 use mysql_common::io::ParseBuf;
@@ -41,6 +45,80 @@ pub(crate) fn apply_diffs(base: &str, mut diffs: &[u8]) -> Result<String, String
             .map_err(|e| format!("JSON diff at {path}: {e}"))?;
     }
     Ok(doc.to_string())
+}
+
+/// The encoded `diffs` of the JSON column numbered `column` (1-based, in table order) as the
+/// MySQL expression that computes the new value from the old one, in `mysqlbinlog -v` form:
+/// one `JSON_REPLACE`/`JSON_INSERT`/`JSON_REMOVE` call per run of diffs with the same
+/// operation, nested in order, on `@<column>`; paths as SQL strings; values as SQL literals
+/// (numbers, `true`, `false`, `null`, strings quoted) or `CAST('<json>' AS JSON)` for objects
+/// and arrays. E.g. `JSON_INSERT(JSON_REPLACE(@2, '$.a', 1, '$.b', 'x'), '$.c', CAST('[1]' AS JSON))`.
+pub(crate) fn expression(column: usize, mut diffs: &[u8]) -> Result<String, String> {
+    // (operation, arguments) per run of equal operations.
+    let mut calls: Vec<(u8, String)> = Vec::new();
+    while !diffs.is_empty() {
+        let operation = take(&mut diffs, 1)?[0];
+        if operation > REMOVE {
+            return Err(format!("unknown JSON diff operation {operation}"));
+        }
+        let path_len = take_lenenc(&mut diffs)? as usize;
+        let path = std::str::from_utf8(take(&mut diffs, path_len)?)
+            .map_err(|_| "JSON diff path is not UTF-8".to_owned())?;
+        let mut args = String::from(", ");
+        sql_string(&mut args, path);
+        if operation != REMOVE {
+            let len = take_lenenc(&mut diffs)? as usize;
+            let value = binary_json(take(&mut diffs, len)?)?;
+            args.push_str(", ");
+            match &value {
+                Json::String(s) => sql_string(&mut args, s),
+                Json::Object(_) | Json::Array(_) => {
+                    args.push_str("CAST(");
+                    sql_string(&mut args, &value.to_string());
+                    args.push_str(" AS JSON)");
+                }
+                other => args.push_str(&other.to_string()),
+            }
+        }
+        match calls.last_mut() {
+            Some((op, list)) if *op == operation => list.push_str(&args),
+            _ => calls.push((operation, args)),
+        }
+    }
+    if calls.is_empty() {
+        return Err("partial JSON update without diffs".into());
+    }
+    let mut out = String::new();
+    for (operation, _) in calls.iter().rev() {
+        out.push_str(match *operation {
+            REPLACE => "JSON_REPLACE(",
+            INSERT => "JSON_INSERT(",
+            _ => "JSON_REMOVE(",
+        });
+    }
+    out.push('@');
+    out.push_str(&column.to_string());
+    for (_, args) in &calls {
+        out.push_str(args);
+        out.push(')');
+    }
+    Ok(out)
+}
+
+/// Appends `s` as a single-quoted SQL string literal.
+fn sql_string(out: &mut String, s: &str) {
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
 }
 
 /// MySQL binary JSON to a `serde_json` value.
@@ -211,5 +289,27 @@ mod tests {
         let out = apply_diffs(r#"{"a":1,"b":[2],"c":3}"#, &diffs).unwrap();
         assert_eq!(out, r#"{"a":7,"b":[true,2]}"#);
         assert!(apply_diffs("{}", &diff(REPLACE, "$.x[1]", Some(&[0x04, 1]))).is_err());
+    }
+
+    #[test]
+    fn diffs_without_a_before_value_become_the_mysql_expression() {
+        // int16 26; string "x'y" (type 0x0c, length 3); literal true; an empty array
+        // (type 0x02 small array: count 0, size 4); REMOVE.
+        assert_eq!(
+            expression(2, &diff(REPLACE, "$.age", Some(&[0x05, 26, 0]))).unwrap(),
+            "JSON_REPLACE(@2, '$.age', 26)"
+        );
+        let mut diffs = diff(REPLACE, "$.a", Some(&[0x05, 1, 0]));
+        diffs.extend(diff(REPLACE, "$.b", Some(&[0x0c, 3, b'x', b'\'', b'y'])));
+        diffs.extend(diff(INSERT, "$.c", Some(&[0x02, 0, 0, 4, 0])));
+        diffs.extend(diff(INSERT, "$.d", Some(&[0x04, 0x01])));
+        diffs.extend(diff(REMOVE, "$.e", None));
+        assert_eq!(
+            expression(3, &diffs).unwrap(),
+            "JSON_REMOVE(JSON_INSERT(JSON_REPLACE(@3, '$.a', 1, '$.b', 'x\\'y'), \
+             '$.c', CAST('[]' AS JSON), '$.d', true), '$.e')"
+        );
+        assert!(expression(1, &[]).is_err());
+        assert!(expression(1, &[7, 1, b'$']).is_err());
     }
 }

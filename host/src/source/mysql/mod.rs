@@ -30,11 +30,15 @@
 //! 4-byte little-endian SRID followed by the WKB (what `HEX(col)` shows), so it needs no
 //! conversion to be exact. MySQL 9 VECTOR is its bytes (little-endian f32s).
 //!
-//! **Row images.** With `binlog_row_image=MINIMAL` or `NOBLOB`, an insert or delete, or an update
-//! whose two images log the same columns, is emitted with those columns only. An update whose
-//! images log different columns stops capture with an error naming table and position (the
-//! model has one column list per event); MySQL partial JSON updates need the before image of the
-//! JSON column, which FULL gives.
+//! **Row images.** With `binlog_row_image=MINIMAL` or `NOBLOB`, an image logs only some
+//! columns. An event's `columns` are the columns its images log: those of the one image for an
+//! insert or delete, the union of both for an update, in table order; an image holds
+//! [`Value::Absent`](crate::event::Value::Absent) for a column it does not log (never for one
+//! it does, so an update whose images log the same columns has no absent values). MySQL
+//! partial JSON updates (PARTIAL_UPDATE_ROWS 39) are applied to the before image's document
+//! when it has the column (FULL); when it does not (MINIMAL), the after value is the equivalent
+//! MySQL expression (`JSON_REPLACE(@2, '$.age', 26)`, the form `mysqlbinlog -v` prints) as a
+//! JSON string (`json_diff.rs`).
 //!
 //! **Errors.** Network failures and a closed stream are transient: the source reconnects with
 //! backoff from the last checkpoint it sent. A purged or invalid position (server error 1236),

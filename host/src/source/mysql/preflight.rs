@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `log_bin` | off: there is no binlog to read |
 //! | `binlog_format` | not `ROW`: statements carry no row images |
-//! | `binlog_row_image` | not `FULL`: updates lack columns (`NOBLOB`/`MINIMAL` only warn for inserts and deletes) |
+//! | `binlog_row_image` | not `FULL`: capture continues, but row images lack the columns the server did not log (they come out absent) and MINIMAL partial JSON updates come out as expressions, not documents |
 //! | `binlog_row_metadata` | (warn) not `FULL`: names come from the schema tracker and break across old DDL |
 //! | `gtid_mode` (MySQL) | not `ON` while `start = "gtid:..."` (warn otherwise) |
 //! | privileges | missing REPLICATION SLAVE, REPLICATION CLIENT / BINLOG MONITOR, or SELECT on `*.*` |
@@ -187,8 +187,9 @@ pub async fn check(config: &MysqlSourceConfig) -> Result<Vec<Finding>, MysqlErro
         "binlog_row_image",
         image.unwrap_or_else(|| "absent (FULL)".into()),
         if full { Verdict::Ok } else { Verdict::Fail },
-        "updates would lack the unchanged columns: SET GLOBAL binlog_row_image = 'FULL' and \
-         put binlog_row_image=FULL in the server config",
+        "row images would lack the columns the server does not log (events show them as \
+         absent; partial JSON updates become expressions): SET GLOBAL binlog_row_image = \
+         'FULL' and put binlog_row_image=FULL in the server config",
     ));
 
     let metadata = variable(&mut conn, "binlog_row_metadata")

@@ -32,7 +32,7 @@ fn random_string(rng: &mut fastrand::Rng) -> String {
 }
 
 fn random_value(rng: &mut fastrand::Rng) -> Value {
-    match rng.u8(0..15) {
+    match rng.u8(0..16) {
         0 => Value::Null,
         1 => Value::Int(rng.i64(..)),
         2 => Value::UInt(rng.u64(..)),
@@ -71,6 +71,7 @@ fn random_value(rng: &mut fastrand::Rng) -> Value {
         },
         12 => Value::Year(rng.u16(0..2156)),
         13 => Value::Json(format!("{{\"k\":{}}}", rng.i32(..))),
+        14 => Value::Absent,
         _ => Value::String(String::new()),
     }
 }
@@ -128,6 +129,70 @@ fn typed_key_restores_every_event_exactly() {
         let decoded = decoder.decode(&log).unwrap();
         assert_eq!(decoded, event);
     }
+}
+
+#[test]
+fn canal_keys_skip_absent_columns() {
+    // binlog_row_image=MINIMAL: the before image logs the key, the after image the changes.
+    let event = ChangeEvent {
+        op: Op::Update,
+        db: "shop".into(),
+        table: "t".into(),
+        ts_ms: 1_000,
+        pos: EventPosition {
+            file: "binlog.000001".into(),
+            offset: 3750,
+            row: 0,
+            gtid: None,
+        },
+        columns: Arc::from(vec![col("id", "int"), col("doc", "json"), col("n", "int")]),
+        before: Some(vec![Value::Int(1), Value::Absent, Value::Absent]),
+        after: Some(vec![
+            Value::Absent,
+            Value::Json(r#"{"age":26}"#.into()),
+            Value::Null,
+        ]),
+        sql: None,
+    };
+    let log = encode_event(&event, None);
+    let meta = [
+        "_db_",
+        "_table_",
+        "_event_",
+        "_gtid_",
+        "_filename_",
+        "_offset_",
+        "_wproc_",
+    ];
+    let columns: Vec<(&str, String)> = keys(&log)
+        .into_iter()
+        .filter(|(k, _)| !meta.contains(k))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("doc", r#"{"age":26}"#.to_owned()),
+            ("n", "<nil>".to_owned()),
+            ("_old_id", "1".to_owned()),
+        ]
+    );
+    // The typed key still restores the absent values exactly.
+    assert_eq!(WireDecoder::new().decode(&log).unwrap(), event);
+    // A delete whose image lacks a column has no key for it either.
+    let delete = ChangeEvent {
+        op: Op::Delete,
+        before: Some(vec![Value::Int(1), Value::Absent, Value::Int(2)]),
+        after: None,
+        ..event
+    };
+    let log = encode_event(&delete, None);
+    let names: Vec<&str> = log
+        .contents
+        .iter()
+        .map(|c| c.key.as_str())
+        .filter(|k| !k.starts_with('_'))
+        .collect();
+    assert_eq!(names, ["id", "n"]);
 }
 
 fn keys(log: &Log) -> Vec<(&str, String)> {

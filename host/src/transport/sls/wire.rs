@@ -9,7 +9,9 @@
 //! `00000000-0000-0000-0000-000000000000:0` when the server has none, as service_canal writes),
 //! `_filename_`, `_offset_` (the start offset of the rows event; service_canal writes the end
 //! offset), `_host_` when configured, then one key per column with service_canal's rendering
-//! (after image; the before image for deletes), `_old_<col>` per column for updates, `Query` for
+//! (after image; the before image for deletes), `_old_<col>` per column for updates (a column
+//! absent from an image, `Value::Absent` under `binlog_row_image=MINIMAL`, has no key, as
+//! service_canal logs only the columns the image has), `Query` for
 //! DDL, and last `_wproc_`: `1:` + base64 (standard, padded) of the postcard encoding of the
 //! whole [`ChangeEvent`] (types, NULLs, bytes, exact position with row index, commit time).
 //! Log time is the commit time (seconds, with the milliseconds in `TimeNs`).
@@ -147,6 +149,9 @@ impl LogEncoder {
         };
         if let Some(image) = shown {
             for (column, value) in event.columns.iter().zip(image) {
+                if value.is_absent() {
+                    continue;
+                }
                 self.value.clear();
                 write_canal_text(column, value, &mut self.value);
                 put_content(log, column.name.as_bytes(), &self.value);
@@ -156,6 +161,9 @@ impl LogEncoder {
             && let Some(image) = event.before.as_deref()
         {
             for (column, value) in event.columns.iter().zip(image) {
+                if value.is_absent() {
+                    continue;
+                }
                 self.key.clear();
                 self.key.extend_from_slice(OLD_PREFIX.as_bytes());
                 self.key.extend_from_slice(column.name.as_bytes());
@@ -219,9 +227,11 @@ pub fn canal_text(column: &Column, value: &Value) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Appends [`canal_text`] of a value to `out`.
+/// Appends [`canal_text`] of a value to `out`. [`Value::Absent`] appends nothing: the encoder
+/// writes no key at all for a column absent from the image.
 pub fn write_canal_text(column: &Column, value: &Value, out: &mut Vec<u8>) {
     match value {
+        Value::Absent => {}
         Value::Null => out.extend_from_slice(CANAL_NULL.as_bytes()),
         Value::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Value::UInt(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),

@@ -24,8 +24,6 @@ pub(crate) enum DecodeError {
     Truncated { column: String },
     #[error("column `{column}`: {message}")]
     Invalid { column: String, message: String },
-    #[error("column `{column}` is missing from the row image; wproc needs binlog_row_image=FULL")]
-    ColumnNotInImage { column: String },
 }
 
 /// A cursor over the rows data of one rows event.
@@ -42,8 +40,10 @@ impl<'a> RowReader<'a> {
         self.buf.is_empty()
     }
 
-    /// Decodes one row image whose present columns are `present` (one flag per column); the
-    /// values of every column, excluded ones included (see [`TableInfo::keep`]).
+    /// Decodes one row image whose present columns are `present` (one flag per column; an
+    /// empty or short list counts the missing flags as present); the values of every column,
+    /// excluded ones included (see [`TableInfo::keep`]), with [`Value::Absent`] for the columns
+    /// the image does not log (`binlog_row_image=MINIMAL`/`NOBLOB`).
     pub fn read_image(
         &mut self,
         table: &TableInfo,
@@ -64,17 +64,23 @@ impl<'a> RowReader<'a> {
                 .get(i)
                 .map_or_else(String::new, |c| c.name.to_string())
         };
-        if let Some(i) = present.iter().position(|p| !p) {
-            return Err(DecodeError::ColumnNotInImage { column: name(i) });
-        }
         let count = table.plans.len();
-        let null_bytes = count.div_ceil(8);
+        let is_present = |i: usize| present.get(i).copied().unwrap_or(true);
+        // The NULL bitmap has one bit per column the image logs.
+        let logged = (0..count).filter(|i| is_present(*i)).count();
         let nulls = self
-            .take(null_bytes)
+            .take(logged.div_ceil(8))
             .ok_or_else(|| DecodeError::Truncated { column: name(0) })?;
         let mut values = Vec::with_capacity(count);
+        let mut bit = 0;
         for (i, plan) in table.plans.iter().enumerate() {
-            if nulls[i / 8] >> (i % 8) & 1 == 1 {
+            if !is_present(i) {
+                values.push(Value::Absent);
+                continue;
+            }
+            let null = nulls[bit / 8] >> (bit % 8) & 1 == 1;
+            bit += 1;
+            if null {
                 values.push(Value::Null);
                 continue;
             }
@@ -91,8 +97,12 @@ impl<'a> RowReader<'a> {
     }
 
     /// Decodes the after image of a PARTIAL_UPDATE_ROWS row: the shared image (value options
-    /// and, with PARTIAL_JSON_UPDATES, one bit per JSON column), then an image in which partial
-    /// JSON columns hold diffs; they are applied to the same column of `before`.
+    /// and, with PARTIAL_JSON_UPDATES, one bit per JSON column of the table), then an image in
+    /// which partial JSON columns hold diffs. They are applied to the same column of `before`;
+    /// when `before` does not log the column (`binlog_row_image=MINIMAL`), the value is the
+    /// equivalent MySQL expression as a JSON string (see [`json_diff::expression`]).
+    ///
+    /// [`json_diff::expression`]: super::json_diff::expression
     pub fn read_partial_after(
         &mut self,
         table: &TableInfo,
@@ -139,7 +149,12 @@ impl<'a> RowReader<'a> {
             let diffs = reader.take_prefixed(length_bytes)?;
             let base = match before.get(i) {
                 Some(Value::Json(text)) => text.as_str(),
-                Some(Value::Null) | None => "null",
+                Some(Value::Null) => "null",
+                Some(Value::Absent) | None => {
+                    return super::json_diff::expression(i + 1, diffs)
+                        .map(|sql| Value::Json(serde_json::Value::String(sql).to_string()))
+                        .map_err(ValueError::Invalid);
+                }
                 Some(_) => return Err(ValueError::Invalid("before image is not JSON".into())),
             };
             super::json_diff::apply_diffs(base, diffs)

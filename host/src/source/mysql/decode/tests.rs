@@ -128,12 +128,53 @@ fn truncated_image_is_an_error_naming_the_column() {
 }
 
 #[test]
-fn missing_column_is_an_error() {
-    let t = table(vec![ColumnKind::Long, ColumnKind::Long], false);
-    let err = RowReader::new(&[0, 1, 0, 0, 0])
-        .read_image(&t, &[true, false])
-        .unwrap_err();
-    assert!(err.to_string().contains("binlog_row_image=FULL"), "{err}");
+fn columns_missing_from_the_image_are_absent() {
+    // binlog_row_image=MINIMAL: c1 not logged; the NULL bitmap covers c0 and c2 only (c2 NULL).
+    let t = table(vec![ColumnKind::Long; 3], false);
+    let mut reader = RowReader::new(&[0b10, 1, 0, 0, 0]);
+    let values = reader.read_image(&t, &[true, false, true]).unwrap();
+    assert!(reader.is_empty());
+    assert_eq!(values, [Value::Int(1), Value::Absent, Value::Null]);
+}
+
+#[test]
+fn partial_json_without_a_before_value_is_the_mysql_expression() {
+    let t = table(
+        vec![ColumnKind::Long, ColumnKind::Json { length_bytes: 4 }],
+        false,
+    );
+    let diff = [&[0u8, 5][..], b"$.age", &[3, 0x05, 26, 0]].concat();
+    let mut data = vec![1, 0b1, 0]; // value options PARTIAL_JSON, partial bits, NULL bitmap
+    data.extend_from_slice(&(diff.len() as u32).to_le_bytes());
+    data.extend_from_slice(&diff);
+    // MINIMAL: the before image logs the key only.
+    let before = [Value::Int(1), Value::Absent];
+    let mut reader = RowReader::new(&data);
+    let after = reader
+        .read_partial_after(&t, &[false, true], &before)
+        .unwrap();
+    assert!(reader.is_empty());
+    assert_eq!(
+        after,
+        [
+            Value::Absent,
+            Value::Json(r#""JSON_REPLACE(@2, '$.age', 26)""#.into())
+        ]
+    );
+    // FULL: the diff is applied to the before document.
+    let before = [Value::Int(1), Value::Json(r#"{"age":25,"n":"Joe"}"#.into())];
+    let mut data = vec![1, 0b1, 0, 1, 0, 0, 0]; // options, partial bits, NULL bitmap, id 1
+    data.extend_from_slice(&(diff.len() as u32).to_le_bytes());
+    data.extend_from_slice(&diff);
+    let mut reader = RowReader::new(&data);
+    let after = reader
+        .read_partial_after(&t, &[true, true], &before)
+        .unwrap();
+    assert!(reader.is_empty());
+    assert_eq!(
+        after,
+        [Value::Int(1), Value::Json(r#"{"age":26,"n":"Joe"}"#.into())]
+    );
 }
 
 /// MySQL's decimal2bin, for the test: digits in 9-digit groups, 4 bytes each, big-endian.
