@@ -7,10 +7,10 @@
 # A private MariaDB is pre-filled with ROWS rows of the bench table (transactions of 1,000 rows).
 # Each repetition starts from empty state (a fresh sls-server data dir, log and output); the
 # clock starts when the wproc processes start and stops when every row is in a closed (renamed)
-# file. Prints markdown rows (see bench/lib.sh). Knobs: SLS_ROWS (default 500000), BENCH_REPS.
+# file. Prints markdown rows (see bench/lib.sh). Knobs: SLS_ROWS (default 1000000), BENCH_REPS.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-ROWS="${SLS_ROWS:-500000}"
+ROWS="${SLS_ROWS:-1000000}"
 TX_ROWS=1000
 figure="MariaDB -> capture -> local SLS server -> run -> files, rows/s from a pre-filled binlog of $(fmt_int "$ROWS") rows until all are in closed files (embedded local log as baseline, same run), median of $BENCH_REPS"
 bar=">= 100,000 rows/s"

@@ -15,7 +15,7 @@ const DEFAULT_STATE_DIR: &str = "wproc-data/sls";
 pub const MAX_GROUP_LOGS: usize = 4096;
 /// The service's limit of a LogGroup's raw size is 5 MB; stay well under it.
 pub const MAX_GROUP_BYTES: usize = 4 << 20;
-const DEFAULT_GROUP_BYTES: usize = 2 << 20;
+const DEFAULT_GROUP_BYTES: usize = 4 << 20;
 const DEFAULT_GROUP: &str = "wproc";
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(20);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -63,7 +63,7 @@ pub struct SlsTransportConfig {
     #[serde(default = "default_group_logs")]
     pub max_group_logs: usize,
     /// Most raw bytes per LogGroup, 1 KiB to 4 MiB (the service's limit is 5 MB). Default
-    /// 2097152 (2 MiB).
+    /// 4194304 (4 MiB): fewer, larger PutLogs; each is one durable write on the service.
     #[serde(default = "default_group_bytes")]
     pub max_group_bytes: usize,
     /// Local directory of `wproc capture`'s state: the binlog checkpoint `capture.json`, which

@@ -11,6 +11,13 @@
 //! holds only with its next heartbeat). If no heartbeat succeeds
 //! for `timeout + heartbeat_interval`, every worker is stopped: the service has given the shards
 //! away by then.
+//!
+//! **A shard worker** runs three stages joined by bounded channels: the fetcher (PullLogs,
+//! decode, `max_in_flight` pulls ahead), the batcher (dedup, batching by `max_events`,
+//! `max_bytes`, `max_wait`) and the writer (the sink, then UpdateCheckpoint). The writer handles
+//! one range while the batcher fills the next; ranges are written and committed strictly in
+//! order, and a range's cursor is committed only after the sink made it durable. A worker ends
+//! only after its writer has finished every range handed to it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -268,6 +275,16 @@ struct Pending {
     first_at: Option<Instant>,
 }
 
+/// A range handed to the shard's writer: handled (durable), then committed.
+struct Flush {
+    start: u64,
+    end: u64,
+    end_cursor: String,
+    events: Vec<ChangeEvent>,
+    first_at: Option<Instant>,
+}
+
+#[derive(Clone)]
 struct ShardWorker {
     ctx: Arc<Context>,
     shard: u32,
@@ -332,6 +349,9 @@ impl ShardWorker {
             tx,
             fetch_stop.clone(),
         ));
+        // The writer handles and commits one range while the next one is being read.
+        let (flushes, to_write) = mpsc::channel::<Flush>(1);
+        let writer = tokio::spawn(self.clone().write(to_write));
         let mut pending = Pending {
             start: seq,
             end: seq,
@@ -352,12 +372,12 @@ impl ShardWorker {
                     // None: the fetcher ended, on stop or with an error reported below.
                     f = rx.recv() => f,
                     _ = tokio::time::sleep(wait) => {
-                        self.flush(&mut pending).await?;
+                        Self::submit(&mut pending, &flushes).await?;
                         continue;
                     }
                 };
                 let Some(fetched) = fetched else {
-                    self.flush(&mut pending).await?;
+                    Self::submit(&mut pending, &flushes).await?;
                     return Ok::<(), Error>(());
                 };
                 if fetched.start != pending.end {
@@ -394,12 +414,15 @@ impl ShardWorker {
                         .first_at
                         .is_some_and(|t| t.elapsed() >= ctx.limits.max_wait);
                 if due {
-                    self.flush(&mut pending).await?;
+                    Self::submit(&mut pending, &flushes).await?;
                 }
             }
         }
         .await;
         fetch_stop.cancel();
+        drop(flushes);
+        // The writer's own error explains a failed hand-over: report it first.
+        writer.await.map_err(Error::from)??;
         let fetched = fetcher.await.map_err(Error::from)?;
         result?;
         if !stop.is_cancelled() {
@@ -408,28 +431,52 @@ impl ShardWorker {
         Ok(())
     }
 
-    /// Handles the pending range (durable in the sink), then commits its end cursor.
-    async fn flush(&self, pending: &mut Pending) -> Result<(), Error> {
+    /// Hands the pending range to the writer (waiting while it still writes the previous
+    /// one) and starts the next range at its end.
+    async fn submit(pending: &mut Pending, flushes: &mpsc::Sender<Flush>) -> Result<(), Error> {
         if pending.end == pending.start {
             return Ok(());
         }
-        let events = std::mem::take(&mut pending.events);
-        // The handler counts the sink's events in and out.
-        let (start, end) = (pending.start, pending.end);
-        self.ctx
-            .handler
-            .handle(self.shard as usize, start, end, events, &self.ctx.shutdown)
-            .await?;
-        self.commit(&pending.end_cursor).await?;
-        metrics::checkpoint_committed(Checkpoint::Process);
-        if let Some(first_at) = pending.first_at {
-            metrics::batch_latency(Stage::Process, first_at.elapsed());
-        }
-        consumer_lag().update(self.shard, None, Some(end));
-        debug!(message = "Committed.", shard = self.shard, start, end);
-        pending.start = end;
+        let flush = Flush {
+            start: pending.start,
+            end: pending.end,
+            end_cursor: pending.end_cursor.clone(),
+            events: std::mem::take(&mut pending.events),
+            first_at: pending.first_at.take(),
+        };
+        pending.start = pending.end;
         pending.bytes = 0;
-        pending.first_at = None;
+        flushes.send(flush).await.map_err(|_| {
+            Error::from(SlsTransportError::Config(
+                "the shard's writer stopped".to_owned(),
+            ))
+        })
+    }
+
+    /// The shard's writer: each range in order is handled (durable in the sink), then its end
+    /// cursor is committed. Ends when the ranges end or on the first error.
+    async fn write(self, mut flushes: mpsc::Receiver<Flush>) -> Result<(), Error> {
+        while let Some(flush) = flushes.recv().await {
+            let (start, end) = (flush.start, flush.end);
+            // The handler counts the sink's events in and out.
+            self.ctx
+                .handler
+                .handle(
+                    self.shard as usize,
+                    start,
+                    end,
+                    flush.events,
+                    &self.ctx.shutdown,
+                )
+                .await?;
+            self.commit(&flush.end_cursor).await?;
+            metrics::checkpoint_committed(Checkpoint::Process);
+            if let Some(first_at) = flush.first_at {
+                metrics::batch_latency(Stage::Process, first_at.elapsed());
+            }
+            consumer_lag().update(self.shard, None, Some(end));
+            debug!(message = "Committed.", shard = self.shard, start, end);
+        }
         Ok(())
     }
 
