@@ -82,6 +82,15 @@ How each figure is taken:
 - **latency**: \`bench/py/latency.py\` inserts at a steady rate (multi-row INSERTs every 10 ms, each
   row's \`committed_at\` = the server's \`NOW(6)\`) while polling the output directory every 20 ms;
   a row's latency is when its closed file was first seen minus its \`committed_at\`.
+- **sls**: a fresh \`wproc sls-server\` (4 shards, fsync before every PutLogs answer), \`wproc
+  capture\` (MariaDB from \`earliest\`) and one \`wproc run\` (consumer group, files sink,
+  \`max_wait = "1s"\`), all on this machine; the clock runs from the start of capture and run until
+  every row of the pre-filled binlog is in a closed file (the final 1 s roll included). The
+  embedded row of the same repetition is the baseline.
+- **hdfs**: \`host/examples/hdfs_sink_bench.rs\` writes generated 8-column change events (inserts
+  and updates, ~420 B of JSON each) through the HDFS sink (encode, write, hsync, close, rename) in
+  batches of 100,000 over 2 shards into the project's own Hadoop 2.7.3 NameNode and DataNode;
+  the baseline is Hadoop's FsShell \`-put\` of the same bytes (JVM start included).
 - **wasm**: the filter and passthrough guests of \`guest-examples/\` under \`wproc transform test
   --no-output\` (time inside the transform only: lending the batch, the call, applying the output)
   on generated ten-column events in batches of 1,000; then \`wproc run\` end to end (as
