@@ -42,6 +42,11 @@ impl<'a> RowReader<'a> {
         self.buf.is_empty()
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Decodes one row image whose present columns are `present` (one flag per column); the
     /// values of every column, excluded ones included (see [`TableInfo::keep`]).
     pub fn read_image(
