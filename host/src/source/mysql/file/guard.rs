@@ -125,14 +125,23 @@ fn check_previous_gtids(data: &[u8]) -> Result<(), String> {
             "PREVIOUS_GTIDS declares {sids} SIDs but has {body} bytes for them"
         ));
     }
-    if tagged {
-        // Tagged entries have variable-length tags; their interval counts are not checked.
-        return Ok(());
-    }
     let mut at = 8usize;
     for _ in 0..sids {
-        let intervals = read_u64(data, at + 16).ok_or("PREVIOUS_GTIDS ends inside a SID")?;
-        at += SID_MIN_BYTES as usize;
+        at += 16; // the UUID
+        if tagged {
+            // The tag: its length as a variable-length integer, then its bytes.
+            let (tag_len, width) = data
+                .get(at..)
+                .and_then(varlen_uint)
+                .ok_or("PREVIOUS_GTIDS ends inside a SID")?;
+            at += width;
+            if tag_len > data.len().saturating_sub(at) as u64 {
+                return Err(format!("PREVIOUS_GTIDS declares a {tag_len}-byte tag"));
+            }
+            at += tag_len as usize;
+        }
+        let intervals = read_u64(data, at).ok_or("PREVIOUS_GTIDS ends inside a SID")?;
+        at += 8;
         let left = (data.len() - at) as u64;
         if intervals > left / INTERVAL_BYTES {
             return Err(format!(
@@ -142,6 +151,22 @@ fn check_previous_gtids(data: &[u8]) -> Result<(), String> {
         at += (intervals * INTERVAL_BYTES) as usize;
     }
     Ok(())
+}
+
+/// MySQL's variable-length unsigned integer as `mysql_common::misc::read_varlen_uint` reads it
+/// (the count of trailing one bits of the first byte gives the length); the value and the bytes
+/// it takes, `None` when `data` ends inside it.
+fn varlen_uint(data: &[u8]) -> Option<(u64, usize)> {
+    let first = *data.first()?;
+    let ones = first.trailing_ones() as usize;
+    if ones == 8 {
+        let raw: [u8; 8] = data.get(1..9)?.try_into().ok()?;
+        return Some((u64::from_le_bytes(raw), 9));
+    }
+    let width = ones + 1;
+    let mut raw = [0u8; 8];
+    raw[..width].copy_from_slice(data.get(..width)?);
+    Some((u64::from_le_bytes(raw) >> width, width))
 }
 
 #[cfg(test)]
@@ -193,5 +218,34 @@ mod tests {
         assert!(error.contains("SIDs"), "{error}");
         let error = check_declared_counts(35, &untagged(1, &[(1 << 37, 1)])).unwrap_err();
         assert!(error.contains("intervals"), "{error}");
+    }
+
+    /// A tagged PREVIOUS_GTIDS (format 1): per SID its UUID, tag, interval count and intervals.
+    fn tagged(entries: &[(&[u8], u64, usize)]) -> Vec<u8> {
+        let header: u64 = (1 << 56) | ((entries.len() as u64) << 8) | 1;
+        let mut data = header.to_le_bytes().to_vec();
+        for (tag, declared, present) in entries {
+            data.extend_from_slice(&[7u8; 16]);
+            // Tag length as a 1-byte varlen integer: the value shifted left by one.
+            data.push((tag.len() as u8) << 1);
+            data.extend_from_slice(tag);
+            data.extend_from_slice(&declared.to_le_bytes());
+            data.extend(std::iter::repeat_n(0u8, present * 16));
+        }
+        data
+    }
+
+    /// Fuzzing (panic, "capacity overflow"): an interval count of a tagged SID, which was not
+    /// checked, times 16 bytes overflowed `Vec::with_capacity` in the parser.
+    #[test]
+    fn tagged_counts_are_checked_too() {
+        assert!(check_declared_counts(35, &tagged(&[(b"ab", 1, 1), (b"", 2, 2)])).is_ok());
+        assert_eq!(varlen_uint(&[0x04]), Some((2, 1)));
+        let error = check_declared_counts(35, &tagged(&[(b"ab", u64::MAX / 2, 1)])).unwrap_err();
+        assert!(error.contains("intervals"), "{error}");
+        let mut long_tag = tagged(&[(b"ab", 1, 1)]);
+        long_tag[8 + 16] = 100 << 1;
+        let error = check_declared_counts(35, &long_tag).unwrap_err();
+        assert!(error.contains("100-byte tag"), "{error}");
     }
 }

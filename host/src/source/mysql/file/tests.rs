@@ -393,3 +393,18 @@ fn compressed_transaction_sizes_are_not_trusted() {
     let error = decode_bytes(&bytes).unwrap_err().to_string();
     assert!(error.contains("compression type 7"), "{error}");
 }
+
+/// Every crashing input the fuzz target found (fuzz/regressions/binlog_file/) decodes to an
+/// error now, without a panic, an abort or an unbounded allocation.
+#[test]
+fn fuzz_regressions_are_errors() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/binlog_file");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(decode_bytes(&bytes).is_err(), "{} decodes", path.display());
+        count += 1;
+    }
+    assert!(count >= 3, "{count} regressions in {}", dir.display());
+}
