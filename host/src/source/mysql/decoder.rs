@@ -534,6 +534,7 @@ impl EventDecoder {
             message: e.to_string(),
         };
         while !reader.is_empty() {
+            let unread = reader.remaining();
             let before = match op {
                 Op::Update | Op::Delete => Some(
                     reader
@@ -555,6 +556,20 @@ impl EventDecoder {
                 ),
                 _ => None,
             };
+            // A row image without columns (a TABLE_MAP without columns, or a column bitmap
+            // with none set) takes no bytes: the rows data cannot be split into rows, and
+            // reading on would push empty rows until memory runs out (found by fuzzing).
+            if reader.remaining() == unread {
+                return Err(MysqlError::Decode {
+                    what: "rows event",
+                    position: event_position.clone(),
+                    table: format!(" in {}.{}", table.db, table.table),
+                    message: format!(
+                        "the row image has no columns, yet {unread} bytes of rows data remain \
+                         (corrupt TABLE_MAP or column bitmap)"
+                    ),
+                });
+            }
             self.batch.push(ChangeEvent {
                 op,
                 db: table.db.clone(),

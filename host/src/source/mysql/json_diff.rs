@@ -11,6 +11,7 @@
 //! `mysqlbinlog -v` prints for it, e.g. `JSON_REPLACE(@2, '$.age', 26)`.
 
 use mysql_common::binlog::jsonb;
+use mysql_common::constants::ColumnType;
 use mysql_common::io::ParseBuf;
 use mysql_common::proto::MyDeserialize;
 use serde_json::Value as Json;
@@ -128,8 +129,43 @@ pub(crate) fn binary_json(bytes: &[u8]) -> Result<Json, String> {
     }
     let value = jsonb::Value::deserialize((), &mut ParseBuf(bytes))
         .map_err(|e| format!("binary JSON: {e}"))?;
+    check_binary_json(&value, 0).map_err(|e| format!("binary JSON: {e}"))?;
     let dom = value.parse().map_err(|e| format!("binary JSON: {e}"))?;
     Ok(dom.into())
+}
+
+/// MySQL's limit on the nesting of a JSON document.
+const MAX_JSON_DEPTH: usize = 100;
+
+/// Checks what `jsonb::Value::parse` trusts, before it runs: an opaque DECIMAL's scale is at
+/// most its precision (`decimal_bin_size` subtracts them: an overflow panic, or in a release
+/// build a wrapped size that is allocated), and nesting stays within MySQL's depth limit
+/// (`parse` recurses). Found by the `binlog_file` fuzz target.
+fn check_binary_json(value: &jsonb::Value<'_>, depth: usize) -> Result<(), String> {
+    use jsonb::Value as V;
+    if depth > MAX_JSON_DEPTH {
+        return Err(format!("nested deeper than {MAX_JSON_DEPTH} levels"));
+    }
+    let check = |value: std::io::Result<jsonb::Value<'_>>| {
+        check_binary_json(&value.map_err(|e| e.to_string())?, depth + 1)
+    };
+    match value {
+        V::Opaque(opaque) if opaque.value_type() == ColumnType::MYSQL_TYPE_NEWDECIMAL => {
+            if let [precision, scale, ..] = opaque.data_raw()
+                && scale > precision
+            {
+                return Err(format!(
+                    "DECIMAL({precision},{scale}): scale above precision"
+                ));
+            }
+        }
+        V::SmallArray(array) => array.iter().try_for_each(check)?,
+        V::LargeArray(array) => array.iter().try_for_each(check)?,
+        V::SmallObject(object) => object.iter().try_for_each(|e| check(e.map(|(_, v)| v)))?,
+        V::LargeObject(object) => object.iter().try_for_each(|e| check(e.map(|(_, v)| v)))?,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
@@ -256,6 +292,46 @@ fn apply(doc: &mut Json, operation: u8, legs: &[Leg], value: Option<Json>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing (panic): an opaque DECIMAL in binary JSON (type 0x0f, column type 0xf6, length,
+    /// precision, scale, digits) whose scale exceeds its precision.
+    #[test]
+    fn opaque_decimal_with_scale_above_precision_is_an_error() {
+        assert_eq!(
+            binary_json(&[0x0f, 0xf6, 0x03, 1, 0, 0x81]).unwrap(),
+            serde_json::json!("1")
+        );
+        let error = binary_json(&[0x0f, 0xf6, 0x03, 2, 5, 0x80]).unwrap_err();
+        assert!(error.contains("DECIMAL(2,5)"), "{error}");
+        // Inside an array: [DECIMAL(2,5)], the opaque value stored after the one entry.
+        let array = [0x02, 1, 0, 12, 0, 0x0f, 7, 0, 0xf6, 0x03, 2, 5, 0x80];
+        let error = binary_json(&array).unwrap_err();
+        assert!(error.contains("DECIMAL(2,5)"), "{error}");
+    }
+
+    /// Arrays nested `depth` levels around an empty array, as binary JSON.
+    fn nested_arrays(depth: usize) -> Vec<u8> {
+        let mut body = vec![0, 0, 4, 0];
+        for _ in 0..depth {
+            let size = (7 + body.len()) as u16;
+            let mut outer = vec![1, 0];
+            outer.extend_from_slice(&size.to_le_bytes());
+            outer.extend_from_slice(&[0x02, 7, 0]);
+            outer.extend_from_slice(&body);
+            body = outer;
+        }
+        let mut value = vec![0x02];
+        value.extend_from_slice(&body);
+        value
+    }
+
+    #[test]
+    fn nesting_deeper_than_mysql_allows_is_an_error() {
+        let json = binary_json(&nested_arrays(MAX_JSON_DEPTH)).unwrap();
+        assert!(json.to_string().starts_with("[[[["), "{json}");
+        let error = binary_json(&nested_arrays(MAX_JSON_DEPTH + 1)).unwrap_err();
+        assert!(error.contains("nested deeper"), "{error}");
+    }
 
     fn diff(op: u8, path: &str, value: Option<&[u8]>) -> Vec<u8> {
         let mut out = vec![op, path.len() as u8];

@@ -40,6 +40,11 @@ impl<'a> RowReader<'a> {
         self.buf.is_empty()
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Decodes one row image whose present columns are `present` (one flag per column; an
     /// empty or short list counts the missing flags as present); the values of every column,
     /// excluded ones included (see [`TableInfo::keep`]), with [`Value::Absent`] for the columns
