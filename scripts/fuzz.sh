@@ -12,7 +12,8 @@
 # Unattended and bounded: every target is built once up front (into FUZZ_TARGET_DIR, default
 # ~/.cache/wproc/target-fuzz; the first build takes about 20 minutes on 2 cores, a rebuild after
 # a change to host/ about 3), then each runs for SECONDS under libFuzzer's -max_total_time, with
-# a hard `timeout` of SECONDS + 120 behind it (reported as a hang).
+# a hard `timeout` of SECONDS + 600 behind it (reported as a hang; the margin covers cargo
+# waiting for the lock of a target directory that another build holds).
 # A crash, panic, timeout (-timeout=10 s per input) or out-of-memory (-rss_limit_mb=2048, also
 # the malloc limit) stops that target; its input lands in fuzz/artifacts/TARGET/ and the script
 # goes on with the next target, then exits 1. Each target's full libFuzzer output is kept in
@@ -104,7 +105,7 @@ for target in "${targets[@]}"; do
   cargo fuzz build --sanitizer "$sanitizer" "$target" >&2
   start=$(date +%s)
   set +e
-  timeout -s INT -k 30 $((SECONDS_PER_TARGET + 120)) \
+  timeout -s INT -k 30 $((SECONDS_PER_TARGET + 600)) \
     cargo fuzz run --sanitizer "$sanitizer" "$target" "corpus/$target" -- \
       -max_total_time="$SECONDS_PER_TARGET" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 2>&1 </dev/null | tee "$log" |
@@ -114,7 +115,7 @@ for target in "${targets[@]}"; do
   elapsed=$(( $(date +%s) - start ))
   if [ "$status" -eq 0 ]; then result="no crash"
   elif [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    result="FAILED: still running after $((SECONDS_PER_TARGET + 120))s, stopped (a hang)"
+    result="FAILED: still running after $((SECONDS_PER_TARGET + 600))s, stopped (a hang)"
     failed+=("$target")
   else
     result="FAILED (exit $status; see fuzz/artifacts/$target/)"

@@ -10,6 +10,7 @@
 //! nothing to apply the diffs to. [`expression`] then writes the change as the MySQL expression
 //! `mysqlbinlog -v` prints for it, e.g. `JSON_REPLACE(@2, '$.age', 26)`.
 
+use mysql_common::binlog::decimal::{DIG_TO_BYTES, decimal_bin_size};
 use mysql_common::binlog::jsonb;
 use mysql_common::constants::ColumnType;
 use mysql_common::io::ParseBuf;
@@ -134,6 +135,51 @@ pub(crate) fn binary_json(bytes: &[u8]) -> Result<Json, String> {
     Ok(dom.into())
 }
 
+/// An opaque DECIMAL (precision, scale, then the value in MySQL's binary format) as
+/// `Decimal::read_packed` reads it: a scale above the precision underflows `decimal_bin_size`, and
+/// a digit group outside its range overflows the multiplication that scales the last group.
+/// Both are errors here; a value too short is left to the parser, which reports it.
+fn check_opaque_decimal(data: &[u8]) -> Result<(), String> {
+    let [precision, scale, digits @ ..] = data else {
+        return Ok(());
+    };
+    let (p, s) = (usize::from(*precision), usize::from(*scale));
+    if s > p {
+        return Err(format!("DECIMAL({p},{s}): scale above precision"));
+    }
+    let Some(bytes) = digits.get(..decimal_bin_size(p, s)) else {
+        return Ok(());
+    };
+    // Groups of 9 digits in 4 bytes, the leading and trailing partial groups in fewer; the first
+    // bit is the sign, and a negative value has every bit inverted.
+    let negative = bytes.first().is_some_and(|b| b & 0x80 == 0);
+    let (intg, frac) = (p - s, s);
+    let mut groups = Vec::new();
+    groups.extend((intg % 9 > 0).then_some(intg % 9));
+    groups.extend(std::iter::repeat_n(9, intg / 9 + frac / 9));
+    groups.extend((frac % 9 > 0).then_some(frac % 9));
+    let mut at = 0;
+    for digits in groups {
+        let len = usize::from(DIG_TO_BYTES[digits]);
+        let mut raw = bytes[at..at + len].to_vec();
+        if at == 0 {
+            raw[0] ^= 0x80;
+        }
+        at += len;
+        let signed = if raw[0] & 0x80 != 0 { -1i64 } else { 0 };
+        let mut x = raw.iter().fold(signed, |acc, b| acc << 8 | i64::from(*b));
+        if negative {
+            x = !x;
+        }
+        if !(0..10i64.pow(digits as u32)).contains(&x) {
+            return Err(format!(
+                "DECIMAL({p},{s}): a group of {digits} digits holds {x}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// MySQL's limit on the nesting of a JSON document.
 const MAX_JSON_DEPTH: usize = 100;
 
@@ -151,13 +197,7 @@ fn check_binary_json(value: &jsonb::Value<'_>, depth: usize) -> Result<(), Strin
     };
     match value {
         V::Opaque(opaque) if opaque.value_type() == ColumnType::MYSQL_TYPE_NEWDECIMAL => {
-            if let [precision, scale, ..] = opaque.data_raw()
-                && scale > precision
-            {
-                return Err(format!(
-                    "DECIMAL({precision},{scale}): scale above precision"
-                ));
-            }
+            check_opaque_decimal(opaque.data_raw())?;
         }
         V::SmallArray(array) => array.iter().try_for_each(check)?,
         V::LargeArray(array) => array.iter().try_for_each(check)?,
@@ -307,6 +347,35 @@ mod tests {
         let array = [0x02, 1, 0, 12, 0, 0x0f, 7, 0, 0xf6, 0x03, 2, 5, 0x80];
         let error = binary_json(&array).unwrap_err();
         assert!(error.contains("DECIMAL(2,5)"), "{error}");
+    }
+
+    /// Fuzzing (panic): the last digit group of an opaque DECIMAL out of its range (127 in a
+    /// 1-digit group) overflowed `x * 10^8` in `Decimal::read_bin`.
+    #[test]
+    fn opaque_decimal_digits_out_of_range_are_an_error() {
+        let opaque = |bytes: &[u8]| {
+            let mut value = vec![0x0f, 0xf6, bytes.len() as u8];
+            value.extend_from_slice(bytes);
+            binary_json(&value)
+        };
+        // DECIMAL(5,2): 3 integer digits in 2 bytes, 2 fraction digits in 1; the sign bit set
+        // for positive values, every bit inverted for negative ones.
+        assert_eq!(
+            opaque(&[5, 2, 0x80, 0x7b, 0x2d]).unwrap(),
+            serde_json::json!("123.45")
+        );
+        assert_eq!(
+            opaque(&[5, 2, 0x7f, 0x84, 0xd2]).unwrap(),
+            serde_json::json!("-123.45")
+        );
+        let error = opaque(&[2, 1, 0x81, 0x7f]).unwrap_err();
+        assert!(error.contains("holds 127"), "{error}");
+        let error = opaque(&[5, 2, 0x80, 0x7b, 0x64]).unwrap_err();
+        assert!(error.contains("holds 100"), "{error}");
+        // Full 9-digit groups too (10^9 does not fit 9 digits).
+        let mut big = vec![9, 0];
+        big.extend_from_slice(&(1_000_000_000u32 | 0x8000_0000).to_be_bytes());
+        assert!(opaque(&big).is_err());
     }
 
     /// Arrays nested `depth` levels around an empty array, as binary JSON.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
 use mysql_common::collations::{Collation, CollationId};
 use mysql_common::constants::ColumnType;
+use mysql_common::proto::MySerialize;
 
 use super::filter::Filter;
 use super::tracker::{TrackedColumn, type_agrees};
@@ -217,6 +218,63 @@ pub(crate) enum SchemaError {
     Unmapped { reason: String },
 }
 
+/// The bytes of an optional metadata field, as the event holds them.
+fn raw_bytes(value: &impl MySerialize) -> Vec<u8> {
+    let mut raw = Vec::new();
+    value.serialize(&mut raw);
+    raw
+}
+
+/// Checks the ENUM or SET labels of a TABLE_MAP (per column: a length-encoded count, then each
+/// label as a length-encoded string) before `mysql_common` parses them: it reserves the count
+/// (`Vec::with_capacity`) before reading, so a corrupt count panicked or aborted on the
+/// allocation (found by the `binlog_file` fuzz target). A count above the bytes left is an
+/// error; anything else malformed the parser reports.
+fn check_label_counts(raw: &[u8]) -> Result<(), SchemaError> {
+    // A length-encoded integer as `ParseBuf::checked_eat_lenenc_int` reads it.
+    fn lenenc(data: &mut &[u8]) -> Option<u64> {
+        let (&first, rest) = data.split_first()?;
+        let width = match first {
+            0xfc => 2,
+            0xfd => 3,
+            0xfe => 8,
+            _ => 0,
+        };
+        let bytes = rest.get(..width)?;
+        *data = &rest[width..];
+        Some(match first {
+            0xfb | 0xff => 0,
+            0xfc..=0xfe => bytes
+                .iter()
+                .rev()
+                .fold(0, |acc, b| acc << 8 | u64::from(*b)),
+            x => u64::from(x),
+        })
+    }
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let Some(count) = lenenc(&mut rest) else {
+            return Ok(());
+        };
+        if count > rest.len() as u64 {
+            return Err(SchemaError::Malformed(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "an ENUM or SET column declares {count} labels in {} bytes",
+                    rest.len()
+                ),
+            )));
+        }
+        for _ in 0..count {
+            match lenenc(&mut rest) {
+                Some(len) if len <= rest.len() as u64 => rest = &rest[len as usize..],
+                _ => return Ok(()),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What the decoder knows besides the TABLE_MAP.
 pub(crate) struct PlanContext<'a> {
     /// The tracked schema of this table, if any.
@@ -252,6 +310,7 @@ impl TableInfo {
             match field? {
                 OptionalMetadataField::Signedness(_) => has_signedness = true,
                 OptionalMetadataField::EnumStrValue(values) => {
+                    check_label_counts(&raw_bytes(&values))?;
                     for labels in values.iter_values() {
                         enum_labels.push(
                             labels?
@@ -263,6 +322,7 @@ impl TableInfo {
                     }
                 }
                 OptionalMetadataField::SetStrValue(values) => {
+                    check_label_counts(&raw_bytes(&values))?;
                     for labels in values.iter_values() {
                         set_labels.push(
                             labels?
@@ -714,5 +774,25 @@ fn temporal(kind: ColumnKind, name: &str, meta: &[u8]) -> (ColumnKind, String) {
     match meta_byte(meta, 0) {
         0 => (kind, name.to_owned()),
         fsp => (kind, format!("{name}({fsp})")),
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::check_label_counts;
+
+    /// Fuzzing (panic, "capacity overflow"): an ENUM label count of 2^63 in a TABLE_MAP.
+    #[test]
+    fn label_counts_past_the_field_are_errors() {
+        // Two columns: labels ["a", "bc"] and [].
+        assert!(check_label_counts(&[2, 1, b'a', 2, b'b', b'c', 0]).is_ok());
+        let mut huge = vec![0xfe];
+        huge.extend_from_slice(&(1u64 << 63).to_le_bytes());
+        huge.extend_from_slice(&[1, b'a']);
+        let error = check_label_counts(&huge).unwrap_err().to_string();
+        assert!(error.contains("labels in 2 bytes"), "{error}");
+        assert!(check_label_counts(&[3, 1, b'a']).is_err());
+        // Truncated labels are left to the parser.
+        assert!(check_label_counts(&[1, 5, b'a']).is_ok());
     }
 }
