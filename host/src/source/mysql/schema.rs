@@ -231,26 +231,7 @@ fn raw_bytes(value: &impl MySerialize) -> Vec<u8> {
 /// allocation (found by the `binlog_file` fuzz target). A count above the bytes left is an
 /// error; anything else malformed the parser reports.
 fn check_label_counts(raw: &[u8]) -> Result<(), SchemaError> {
-    // A length-encoded integer as `ParseBuf::checked_eat_lenenc_int` reads it.
-    fn lenenc(data: &mut &[u8]) -> Option<u64> {
-        let (&first, rest) = data.split_first()?;
-        let width = match first {
-            0xfc => 2,
-            0xfd => 3,
-            0xfe => 8,
-            _ => 0,
-        };
-        let bytes = rest.get(..width)?;
-        *data = &rest[width..];
-        Some(match first {
-            0xfb | 0xff => 0,
-            0xfc..=0xfe => bytes
-                .iter()
-                .rev()
-                .fold(0, |acc, b| acc << 8 | u64::from(*b)),
-            x => u64::from(x),
-        })
-    }
+    use super::file::guard::lenenc;
     let mut rest = raw;
     while !rest.is_empty() {
         let Some(count) = lenenc(&mut rest) else {

@@ -32,8 +32,8 @@ pub(super) fn check_declared_counts(type_code: u8, data: &[u8]) -> Result<(), St
 }
 
 /// A length-encoded integer as `ParseBuf::eat_lenenc_int` reads it (0xfb and 0xff are 0);
-/// `None` when `data` ends inside it.
-fn lenenc(data: &mut &[u8]) -> Option<u64> {
+/// `None` when `data` ends inside it. Also used by the TABLE_MAP label check of the schema.
+pub(in crate::source::mysql) fn lenenc(data: &mut &[u8]) -> Option<u64> {
     let (&first, rest) = data.split_first()?;
     let width = match first {
         0xfc => 2,

@@ -18,7 +18,7 @@ use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::{BinlogChecksumAlg, BinlogVersion};
 use mysql_common::binlog::events::{Event, FormatDescriptionEvent, TransactionPayloadEvent};
 
-mod guard;
+pub(super) mod guard;
 
 use super::decoder::EventDecoder;
 use super::error::MysqlError;
