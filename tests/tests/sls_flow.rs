@@ -396,13 +396,38 @@ fn tokio_util_token() -> tokio_util::sync::CancellationToken {
 /// Single-row statements on four tables while capture is SIGKILLed and restarted.
 const LOAD_TABLES: [&str; 4] = ["t0", "t1", "t2", "t3"];
 
-/// Creates the load tables.
-fn create_load_tables(rt: &tokio::runtime::Runtime, pool: &mysql_async::Pool) {
-    for t in LOAD_TABLES {
-        rt.block_on(exec(
+/// A private MariaDB with the load tables, an SLS server of 4 shards, and the capture and
+/// `run-a` configs.
+struct LoadFlow {
+    _one: std::sync::MutexGuard<'static, ()>,
+    _db: MariaDb,
+    rt: tokio::runtime::Runtime,
+    pool: mysql_async::Pool,
+    flow: Flow,
+}
+
+impl LoadFlow {
+    fn start(server_id: u32) -> Self {
+        let one = one_mariadb();
+        let db = MariaDb::start().unwrap();
+        let rt = runtime();
+        let pool = db.pool();
+        for t in LOAD_TABLES {
+            rt.block_on(exec(
+                &pool,
+                &[&format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT)")],
+            ));
+        }
+        let flow = Flow::new(4);
+        flow.capture_config(&db, server_id);
+        flow.run_config("a");
+        Self {
+            _one: one,
+            _db: db,
+            rt,
             pool,
-            &[&format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT)")],
-        ));
+            flow,
+        }
     }
 }
 
@@ -492,14 +517,13 @@ fn assert_exactly_once(
 
 #[test]
 fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
-    let _one = one_mariadb();
-    let db = MariaDb::start().unwrap();
-    let rt = runtime();
-    let pool = db.pool();
-    create_load_tables(&rt, &pool);
-    let flow = Flow::new(4);
-    flow.capture_config(&db, 5203);
-    flow.run_config("a");
+    let LoadFlow {
+        _one,
+        _db,
+        rt,
+        pool,
+        flow,
+    } = LoadFlow::start(5203);
     let mut capture = flow.spawn("capture", "capture");
     let run = flow.spawn("run", "run-a");
     let mut rng = Lcg::new(42);
@@ -523,14 +547,13 @@ fn capture_killed_mid_stream_loses_and_duplicates_nothing() {
 /// themselves and every change lands exactly once.
 #[test]
 fn sls_fault_bursts_lose_and_duplicate_nothing() {
-    let _one = one_mariadb();
-    let db = MariaDb::start().unwrap();
-    let rt = runtime();
-    let pool = db.pool();
-    create_load_tables(&rt, &pool);
-    let flow = Flow::new(4);
-    flow.capture_config(&db, 5204);
-    flow.run_config("a");
+    let LoadFlow {
+        _one,
+        _db,
+        rt,
+        pool,
+        flow,
+    } = LoadFlow::start(5204);
     let capture = flow.spawn("capture", "capture");
     let run = flow.spawn("run", "run-a");
     let put = r#""method": "POST", "path": "/shards/route""#;
